@@ -1,0 +1,169 @@
+/*
+ * Every message between the master and a worker, in one place.
+ *
+ * Transport: one socketpair(AF_UNIX, SOCK_SEQPACKET) per worker; one
+ * datagram = one message = 16-byte header + payload, at most PC_IPC_MAX
+ * bytes.  Host byte order (same machine).  Payload: fixed-width fields, then
+ * strings as u16 length + bytes (no NUL on the wire).
+ *
+ * Decoding is done only through the checked reader below: every read is
+ * bounds-checked, the header's len must equal the bytes received, strings
+ * longer than their field's limit and trailing bytes are errors.  A message
+ * that fails to decode from a worker gets that worker killed, never the
+ * master.  tests/fuzz/fuzz_ipc.c feeds the decoders.
+ */
+#ifndef PC_COMMON_IPC_MSG_H
+#define PC_COMMON_IPC_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+
+#define PC_IPC_MAX 16384
+
+struct pc_ipc_hdr {
+	uint16_t type;
+	uint16_t flags;
+	uint32_t len;   /* payload bytes after the header */
+	uint32_t id;    /* request id for AUTH_REQ/AUTH_REP, else 0 */
+	uint32_t gen;   /* sender's configuration generation */
+};
+
+enum pc_ipc_type {
+	PC_IPC_READY = 1,  /* W->M once: worker is sandboxed and serving */
+	PC_IPC_AUTH_REQ,   /* W->M: verify user+password (reply by id) */
+	PC_IPC_AUTH_REP,   /* M->W: verdict */
+	PC_IPC_LOG,        /* W->M: batch of access-log records */
+	PC_IPC_STATS,      /* W->M: 1 Hz heartbeat */
+	PC_IPC_DRAIN,      /* M->W: stop accepting, finish, exit */
+	PC_IPC_SHUTDOWN,   /* M->W: exit now */
+	PC_IPC__MAX
+};
+
+/* Field limits (the receiver rejects longer strings). */
+#define PC_IPC_USER_MAX  255
+#define PC_IPC_PASS_MAX  255
+#define PC_IPC_HOST_MAX  1023
+#define PC_IPC_TEXT_MAX  4095
+
+/* Sandbox state reported in READY. */
+enum pc_sandbox_mode { PC_SANDBOX_ENFORCE, PC_SANDBOX_LOG, PC_SANDBOX_OFF };
+
+struct pc_msg_ready {
+	uint32_t pid;
+	uint16_t svc;      /* service index in the generation's config */
+	uint16_t slot;
+	uint8_t  sandbox;  /* enum pc_sandbox_mode */
+	uint8_t  jailed;   /* 1 = chroot + setuid done */
+};
+
+struct pc_msg_auth_req {
+	uint16_t       svc;
+	struct pc_addr client;
+	char           user[PC_IPC_USER_MAX + 1];
+	char           pass[PC_IPC_PASS_MAX + 1];
+};
+
+/* code: 0 ok, 5 unknown user, 6 wrong CL, 7 wrong CR, 8 wrong NT password
+ * (the %E codes of the HowTo). */
+struct pc_msg_auth_rep {
+	uint32_t code;
+};
+
+struct pc_msg_stats {
+	uint32_t active;    /* connections open now */
+	uint64_t accepted;  /* since start */
+	uint32_t dropped_logs;
+	uint8_t  draining;
+};
+
+struct pc_msg_drain {
+	uint32_t grace_s;   /* exit at 0 connections or after this long */
+};
+
+/* One access-log record: every field a logformat macro can name.  The
+ * master formats it with the service's logformat. */
+#define PC_LOGREC_F_EVENT 0x1   /* service event ("Accepting connections") */
+struct pc_logrec {
+	uint64_t       t_ms;       /* wall clock (ms since epoch) at the end */
+	uint32_t       dur_ms;     /* %D */
+	uint32_t       code;       /* %E */
+	uint16_t       svc;        /* service index: port, log, logformat */
+	uint16_t       flags;
+	uint16_t       hops;       /* %h */
+	char           svcname[8]; /* %N: PROXY SOCK4 SOCK5 SOCKS TCPPM */
+	struct pc_addr client;     /* %C %c */
+	struct pc_addr local;      /* %i: address the client connected to */
+	struct pc_addr ext;        /* %e: local address of the outgoing socket */
+	struct pc_addr remote;     /* %R %r: what we actually connected to */
+	struct pc_addr req;        /* %Q %q: requested address/port */
+	uint64_t       bytes_in;   /* %I: from the server side */
+	uint64_t       bytes_out;  /* %O: to the server side */
+	char           user[PC_IPC_USER_MAX + 1]; /* %U ("" = none) */
+	char           host[PC_IPC_HOST_MAX + 1]; /* %n ("" = none) */
+	char           text[PC_IPC_TEXT_MAX + 1]; /* %T */
+};
+
+/* ---- writer: builds one message in a caller buffer of PC_IPC_MAX ---- */
+struct pc_ipcw {
+	uint8_t *buf;
+	size_t   cap, len;
+	int      err;      /* set on overflow; pc_ipcw_finish then returns 0 */
+};
+void   pc_ipcw_init(struct pc_ipcw *w, uint8_t *buf, size_t cap,
+	    uint16_t type, uint32_t id, uint32_t gen);
+void   pc_ipcw_u8(struct pc_ipcw *w, uint8_t v);
+void   pc_ipcw_u16(struct pc_ipcw *w, uint16_t v);
+void   pc_ipcw_u32(struct pc_ipcw *w, uint32_t v);
+void   pc_ipcw_u64(struct pc_ipcw *w, uint64_t v);
+void   pc_ipcw_addr(struct pc_ipcw *w, const struct pc_addr *a);
+/* strings longer than max are truncated by the sender */
+void   pc_ipcw_str(struct pc_ipcw *w, const char *s, size_t max);
+size_t pc_ipcw_finish(struct pc_ipcw *w);   /* total bytes, 0 on error */
+
+/* ---- reader ---- */
+struct pc_ipcr {
+	const uint8_t *buf;
+	size_t         len, off;
+	int            err;
+};
+/* Checks the header (known type, len == n - 16); 0 ok, -1 malformed. */
+int  pc_ipcr_init(struct pc_ipcr *r, const uint8_t *buf, size_t n,
+	    struct pc_ipc_hdr *h);
+uint8_t  pc_ipcr_u8(struct pc_ipcr *r);
+uint16_t pc_ipcr_u16(struct pc_ipcr *r);
+uint32_t pc_ipcr_u32(struct pc_ipcr *r);
+uint64_t pc_ipcr_u64(struct pc_ipcr *r);
+void     pc_ipcr_addr(struct pc_ipcr *r, struct pc_addr *a);
+/* copies into out (NUL-terminated); error if longer than max */
+void     pc_ipcr_str(struct pc_ipcr *r, char *out, size_t max);
+int      pc_ipcr_end(struct pc_ipcr *r);  /* 0: all consumed, no error */
+size_t   pc_ipcr_remaining(const struct pc_ipcr *r);
+
+/* ---- typed messages ---- */
+size_t pc_msg_ready_enc(uint8_t *buf, uint32_t gen, const struct pc_msg_ready *m);
+int    pc_msg_ready_dec(struct pc_ipcr *r, struct pc_msg_ready *m);
+size_t pc_msg_auth_req_enc(uint8_t *buf, uint32_t gen, uint32_t id,
+	    const struct pc_msg_auth_req *m);
+int    pc_msg_auth_req_dec(struct pc_ipcr *r, struct pc_msg_auth_req *m);
+size_t pc_msg_auth_rep_enc(uint8_t *buf, uint32_t gen, uint32_t id,
+	    const struct pc_msg_auth_rep *m);
+int    pc_msg_auth_rep_dec(struct pc_ipcr *r, struct pc_msg_auth_rep *m);
+size_t pc_msg_stats_enc(uint8_t *buf, uint32_t gen, const struct pc_msg_stats *m);
+int    pc_msg_stats_dec(struct pc_ipcr *r, struct pc_msg_stats *m);
+size_t pc_msg_drain_enc(uint8_t *buf, uint32_t gen, const struct pc_msg_drain *m);
+int    pc_msg_drain_dec(struct pc_ipcr *r, struct pc_msg_drain *m);
+size_t pc_msg_shutdown_enc(uint8_t *buf, uint32_t gen);
+
+/* LOG batches: a u16 count then records.  The writer appends records to an
+ * open batch while they fit; the reader walks them. */
+void   pc_msg_log_begin(struct pc_ipcw *w, uint8_t *buf, uint32_t gen);
+int    pc_msg_log_add(struct pc_ipcw *w, const struct pc_logrec *rec);
+	/* 0 added, -1 does not fit (batch unchanged) */
+size_t pc_msg_log_finish(struct pc_ipcw *w);  /* 0 if empty or error */
+/* After pc_ipcr_init on a LOG message: *count records follow. */
+int    pc_msg_log_count(struct pc_ipcr *r, uint16_t *count);
+int    pc_msg_log_next(struct pc_ipcr *r, struct pc_logrec *rec);
+
+#endif

@@ -1,0 +1,227 @@
+/*
+ * The compiled, read-only model of one configuration ("generation").
+ *
+ * conf/ builds it from the 3proxy language; the master keeps it and forks
+ * workers that inherit it copy-on-write and only read it.  Plain arrays and
+ * indices: services point at ACLs and log targets by index.  Secrets (the
+ * user table) live here too, but a worker calls pc_config_scrub_secrets()
+ * right after fork so that no password or hash stays in its memory.
+ */
+#ifndef PC_POLICY_POLICY_H
+#define PC_POLICY_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "common/addr.h"
+
+enum pc_svc_type {
+	PC_SVC_PROXY,
+	PC_SVC_SOCKS,
+	PC_SVC_TCPPM,
+	PC_SVC__COUNT
+};
+
+enum pc_auth_type {
+	PC_AUTH_NONE,    /* no auth, no ACL walk */
+	PC_AUTH_IPONLY,  /* ACL with the username hidden */
+	PC_AUTH_STRONG,  /* username+password against `users`, then ACL */
+};
+#define PC_AUTH_MAX 8    /* longest `auth` chain kept */
+
+/* ACL operation bits (3proxy-language.md 2.4).  A rule's `ops` of 0 means
+ * any; otherwise a request matches when its op bit is in the rule's set. */
+#define PC_OP_CONNECT       0x00000001u
+#define PC_OP_BIND          0x00000002u
+#define PC_OP_UDPASSOC      0x00000004u
+#define PC_OP_ICMPASSOC     0x00000008u
+#define PC_OP_HTTP_GET      0x00000100u
+#define PC_OP_HTTP_PUT      0x00000200u
+#define PC_OP_HTTP_POST     0x00000400u
+#define PC_OP_HTTP_HEAD     0x00000800u
+#define PC_OP_HTTP_CONNECT  0x00001000u
+#define PC_OP_HTTP_OTHER    0x00002000u
+#define PC_OP_HTTP          (PC_OP_HTTP_GET | PC_OP_HTTP_PUT | PC_OP_HTTP_POST | \
+                             PC_OP_HTTP_HEAD | PC_OP_HTTP_OTHER)
+#define PC_OP_HTTPS         PC_OP_HTTP_CONNECT
+#define PC_OP_FTP_GET       0x00010000u
+#define PC_OP_FTP_PUT       0x00020000u
+#define PC_OP_FTP_LIST      0x00040000u
+#define PC_OP_FTP_DATA      0x00080000u
+#define PC_OP_FTP           (PC_OP_FTP_GET | PC_OP_FTP_PUT | PC_OP_FTP_LIST | \
+                             PC_OP_FTP_DATA)
+#define PC_OP_ADMIN         0x00100000u
+#define PC_OP_DNSRESOLVE    0x00200000u
+
+/* Keyword -> bits ("HTTP_GET" -> PC_OP_HTTP_GET); 0 when unknown. */
+uint32_t pc_op_from_name(const char *name);
+
+enum pc_acl_action { PC_ACL_ALLOW, PC_ACL_DENY };
+
+#define PC_HOSTPAT_PREFIX 0x1  /* written "name*": match at the start */
+#define PC_HOSTPAT_SUFFIX 0x2  /* written "*name": match at the end */
+struct pc_hostpat {
+	char    *text;   /* lower case, stars and trailing dot removed */
+	uint8_t  flags;  /* both flags = "*name*" substring; none = exact */
+};
+
+struct pc_portrange { uint16_t lo, hi; };
+struct pc_period    { uint32_t start, end; };  /* seconds since local
+                                                  midnight, end exclusive */
+
+struct pc_acl_rule {
+	enum pc_acl_action   action;
+	bool                 nolog;     /* `nolog` after the rule */
+	uint32_t             weight;    /* `weight N` after the rule */
+	char               **users;     /* exact names; nusers 0 = any */
+	size_t               nusers;
+	struct pc_addrrange *srcs;      /* nsrcs 0 = any */
+	size_t               nsrcs;
+	struct pc_addrrange *dst_addrs; /* target addresses ... */
+	size_t               ndst_addrs;
+	struct pc_hostpat   *dst_hosts; /* ... and host names; both 0 = any */
+	size_t               ndst_hosts;
+	struct pc_portrange *ports;     /* nports 0 = any */
+	size_t               nports;
+	uint32_t             ops;       /* 0 = any */
+	uint8_t              weekdays;  /* bit 0 Sunday .. bit 6 Saturday; 0 = any */
+	struct pc_period    *periods;   /* nperiods 0 = any time */
+	size_t               nperiods;
+	const char          *file;      /* where the rule was written */
+	int                  line;
+};
+
+struct pc_acl {
+	struct pc_acl_rule *rules;
+	size_t              nrules;
+};
+
+/* What a worker knows about a request when it checks the ACL. */
+struct pc_acl_req {
+	const char     *user;   /* NULL: compared as "-" */
+	struct pc_addr  client; /* source address (port ignored) */
+	struct pc_addr  dst;    /* target address; family 0 when only a name */
+	const char     *host;   /* target name; NULL when only an address */
+	uint16_t        port;   /* target port; 0 when none */
+	uint32_t        op;     /* exactly one PC_OP_ bit */
+	time_t          now;    /* wall clock for weekday/period rules */
+};
+
+/* Result codes of pc_acl_check, as %E uses them. */
+#define PC_ACL_OK       0   /* allowed (or empty ACL) */
+#define PC_ACL_DENIED   1   /* a `deny` rule matched */
+#define PC_ACL_NOMATCH  3   /* non-empty list, nothing matched */
+
+/* First match wins.  *rule (may be NULL) receives the matching rule index,
+ * or (size_t)-1.  Target rules: address entries are compared only when the
+ * request has an address, host patterns only when it has a name; a rule
+ * with targets matches when either kind matches. */
+int pc_acl_check(const struct pc_acl *acl, const struct pc_acl_req *req,
+	    size_t *rule);
+/* Single-rule predicate used by pc_acl_check (exposed for tests). */
+bool pc_acl_rule_matches(const struct pc_acl_rule *r,
+	    const struct pc_acl_req *req);
+
+enum pc_pwtype { PC_PW_CL, PC_PW_CR, PC_PW_NT };
+struct pc_user {
+	char          *name;
+	enum pc_pwtype type;
+	char          *secret;   /* cleartext, crypt string, or NT hex */
+};
+
+enum pc_logkind { PC_LOG_NONE, PC_LOG_STDOUT, PC_LOG_FILE };
+struct pc_logtarget {
+	enum pc_logkind kind;
+	char           *path;    /* PC_LOG_FILE */
+};
+
+/* Family preference for name resolution (-4 -6 -46 -64). */
+enum pc_family_pref { PC_FAM_46, PC_FAM_4, PC_FAM_6, PC_FAM_64 };
+
+struct pc_service {
+	enum pc_svc_type    type;
+	const char         *file;      /* where the service line is */
+	int                 line;
+	struct pc_addr      listen;    /* -i / internal, with -p / default port */
+	struct pc_addr      ext4;      /* -e / external (family 0 = unset) */
+	struct pc_addr      ext6;
+	enum pc_family_pref fampref;
+	enum pc_auth_type   auth[PC_AUTH_MAX];
+	size_t              nauth;     /* 0 = none given: behaves as iponly */
+	size_t              acl;       /* index into pc_config.acls */
+	uint32_t            maxconn;   /* default 500 */
+	uint32_t            workers;   /* pool size (`workers N`), >= 1 */
+	int                 log;       /* index into pc_config.logs, -1 none */
+	char               *logformat; /* NULL = the 3proxy default */
+	bool                silent;    /* -t: no start/stop records */
+	char               *target_host; /* tcppm DSTADDR (kept as text) */
+	uint16_t            target_port;
+};
+
+#define PC_TIMEOUT_BYTE_SHORT  0
+#define PC_TIMEOUT_BYTE_LONG   1
+#define PC_TIMEOUT_STRING_SHORT 2
+#define PC_TIMEOUT_STRING_LONG 3
+#define PC_TIMEOUT_CONN_SHORT  4
+#define PC_TIMEOUT_CONN_LONG   5
+#define PC_TIMEOUT_DNS         6
+#define PC_TIMEOUT_CHAIN       7
+#define PC_TIMEOUT_CONNECT     8
+#define PC_TIMEOUT_CONNBACK    9
+#define PC_TIMEOUT_LINGER      10
+#define PC_NTIMEOUTS           11
+
+struct pc_nserver {
+	struct pc_addr addr;   /* port 53 when not given */
+	bool           tcp;    /* "/tcp" */
+};
+
+struct pc_nsrecord {
+	char          *name;   /* lower case */
+	struct pc_addr addr;   /* 0.0.0.0 = never resolves */
+};
+
+struct pc_config {
+	char                *path;       /* the file given on the command line */
+	char                *source;     /* names (path or "<embedded>") kept
+	                                    alive for rule/service file fields */
+	struct pc_service   *svcs;
+	size_t               nsvcs;
+	struct pc_acl       *acls;
+	size_t               nacls;
+	struct pc_user      *users;      /* secrets: master only */
+	size_t               nusers;
+	struct pc_logtarget *logs;
+	size_t               nlogs;
+	uint32_t             timeouts[PC_NTIMEOUTS];
+	struct pc_nserver    nservers[5];
+	size_t               nnservers;
+	uint32_t             nscache;    /* 0 = no cache */
+	struct pc_nsrecord  *nsrecords;
+	size_t               nnsrecords;
+	bool                 fakeresolve;
+	bool                 daemon;
+	char                *pidfile;
+	char                *chroot;     /* NULL: the master's empty jail */
+	bool                 uid_set, gid_set;
+	uid_t                uid;        /* default: nobody */
+	gid_t                gid;
+	char               **monitors;
+	size_t               nmonitors;
+	char               **strings;    /* arena of file names (owned) */
+	size_t               nstrings;
+};
+
+const char *pc_svc_type_name(enum pc_svc_type t);   /* "proxy", "socks" .. */
+uint16_t    pc_svc_default_port(enum pc_svc_type t); /* 3128, 1080, 0 */
+/* Effective auth chain: an empty chain is {PC_AUTH_IPONLY}. */
+size_t      pc_service_auth(const struct pc_service *s,
+	    const enum pc_auth_type **chain);
+
+void pc_config_scrub_secrets(struct pc_config *cfg); /* explicit_bzero users */
+void pc_config_free(struct pc_config *cfg);
+
+#endif

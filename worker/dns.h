@@ -1,0 +1,31 @@
+/*
+ * Name resolution inside the worker's event loop with c-ares (never glibc's
+ * resolver): `nserver` servers in order (or the system resolv.conf read
+ * before chroot), `nsrecord` static records, a cache sized by `nscache` that
+ * honours TTLs, and `fakeresolve`.  dns_init() runs before chroot.
+ */
+#ifndef PC_WORKER_DNS_H
+#define PC_WORKER_DNS_H
+
+#include <stddef.h>
+
+#include "common/addr.h"
+#include "policy/policy.h"
+
+#define DNS_MAX_ADDRS 8
+
+/* status 0 and n >= 1 addresses in preference order, or status 100 (host
+ * not found / timeout).  Ports of addrs are 0. */
+typedef void dns_cb(void *arg, int status, const struct pc_addr *addrs,
+	    size_t n);
+
+struct dns_query;
+
+int  dns_init(const struct pc_config *cfg);
+/* Literal addresses, nsrecord and cache hits call cb before returning and
+ * return NULL.  Otherwise returns a handle; cb is called once later. */
+struct dns_query *dns_resolve(const char *name, enum pc_family_pref pref,
+	    dns_cb *cb, void *arg);
+void dns_cancel(struct dns_query *q);   /* cb will not be called */
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * The worker's end of the master socket: READY, asynchronous AUTH requests
+ * (the connection parks, the loop keeps serving), batched LOG records
+ * flushed at the end of each loop turn, the 1 Hz STATS heartbeat, and
+ * DRAIN/SHUTDOWN from the master.  EOF from the master = master died:
+ * the worker stops accepting and exits after a short grace.
+ */
+#ifndef PC_WORKER_IPC_CLIENT_H
+#define PC_WORKER_IPC_CLIENT_H
+
+#include <stdint.h>
+
+#include "common/ipc_msg.h"
+
+typedef void ipc_auth_cb(void *arg, uint32_t code);
+
+struct ipc_client_hooks {
+	void (*drain)(uint32_t grace_s);    /* DRAIN received */
+	void (*shutdown)(void);             /* SHUTDOWN or master gone */
+	void (*stats)(struct pc_msg_stats *out);  /* fill the heartbeat */
+};
+
+int      ipc_client_init(int fd, uint32_t gen, const struct ipc_client_hooks *h);
+void     ipc_send_ready(const struct pc_msg_ready *m);
+/* Returns a request id (never 0); cb is called exactly once unless
+ * cancelled.  If the master does not answer within 10 s, cb gets code 4. */
+uint32_t ipc_auth(const struct pc_msg_auth_req *req, ipc_auth_cb *cb, void *arg);
+void     ipc_auth_cancel(uint32_t id);
+void     ipc_log(const struct pc_logrec *rec);   /* queued, batched */
+
+#endif
