@@ -1,0 +1,170 @@
+/*
+ * `auth` (snapshot state: the chain for later services) and `users` (the
+ * global account table, 3proxy-language.md 2.5, 2.6).
+ */
+#include <crypt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/ipc_msg.h"
+#include "common/xmalloc.h"
+#include "conf/state.h"
+
+static const char *const auth_later[] = {
+	"cache", "cacheacl", "dnsname", "ldap", "nbname", "pam", "radius",
+	"useronly", "utf8tocp1251", "windows",
+};
+
+int
+cmd_auth(struct conf_state *st, size_t argc, char **argv)
+{
+	enum pc_auth_type chain[PC_AUTH_MAX];
+
+	for (size_t i = 1; i < argc; i++) {
+		const char *t = argv[i];
+
+		if (strcmp(t, "none") == 0)
+			chain[i - 1] = PC_AUTH_NONE;
+		else if (strcmp(t, "iponly") == 0)
+			chain[i - 1] = PC_AUTH_IPONLY;
+		else if (strcmp(t, "strong") == 0)
+			chain[i - 1] = PC_AUTH_STRONG;
+		else {
+			for (size_t k = 0; k < sizeof(auth_later) /
+			    sizeof(auth_later[0]); k++)
+				if (strcmp(t, auth_later[k]) == 0)
+					return conf_err(st, t,
+					    "not supported yet");
+			return conf_err(st, t, "unknown auth type");
+		}
+	}
+	memcpy(st->auth, chain, (argc - 1) * sizeof(chain[0]));
+	st->nauth = argc - 1;
+	return 0;
+}
+
+/* Messages name the user, never the whole entry: it holds the secret. */
+static int
+check_secret(struct conf_state *st, const char *name, enum pc_pwtype type,
+    char *secret)
+{
+	int cs;
+
+	switch (type) {
+	case PC_PW_CL:
+		/* a client cannot send more (RFC 1929, and our IPC limit) */
+		if (strlen(secret) > PC_IPC_PASS_MAX)
+			return conf_err(st, name, "password too long "
+			    "(at most %d bytes)", PC_IPC_PASS_MAX);
+		return 0;
+	case PC_PW_NT:
+		if (strlen(secret) != 32 ||
+		    strspn(secret, "0123456789abcdefABCDEF") != 32)
+			return conf_err(st, name, "NT hash must be 32 hex "
+			    "digits");
+		for (char *p = secret; *p != '\0'; p++)
+			if (*p >= 'A' && *p <= 'F')
+				*p += 'a' - 'A';
+		return 0;
+	case PC_PW_CR:
+		/* refuse now what crypt() could never verify later */
+		cs = crypt_checksalt(secret);
+		if (cs == CRYPT_SALT_INVALID || cs == CRYPT_SALT_METHOD_DISABLED)
+			return conf_err(st, name, "not a crypt(3) hash this "
+			    "system supports");
+		return 0;
+	}
+	return 0;
+}
+
+static int
+parse_type(struct conf_state *st, const char *name, const char *rest,
+    enum pc_pwtype *type, const char **secret)
+{
+	*type = PC_PW_CL;
+	*secret = rest;
+	/* "XX:secret" with two capitals is a type; anything else is a
+	 * cleartext password (the name:secret form) */
+	if (!(rest[0] >= 'A' && rest[0] <= 'Z' && rest[1] >= 'A' &&
+	    rest[1] <= 'Z' && rest[2] == ':'))
+		return 0;
+	*secret = rest + 3;
+	if (strncmp(rest, "CL", 2) == 0)
+		*type = PC_PW_CL;
+	else if (strncmp(rest, "CR", 2) == 0)
+		*type = PC_PW_CR;
+	else if (strncmp(rest, "NT", 2) == 0)
+		*type = PC_PW_NT;
+	else
+		return conf_err(st, name, "unknown password type '%.2s' "
+		    "(expected CL, CR or NT)", rest);
+	return 0;
+}
+
+static void
+user_set(struct conf_state *st, char *name, enum pc_pwtype type,
+    char *secret)
+{
+	struct pc_config *cfg = st->cfg;
+	struct pc_user   *u = NULL;
+
+	for (size_t i = 0; i < cfg->nusers && u == NULL; i++)
+		if (strcmp(cfg->users[i].name, name) == 0)
+			u = &cfg->users[i];
+	if (u != NULL) {
+		conf_warn(st, "user '%s' defined again: the later entry wins",
+		    name);
+		explicit_bzero(u->secret, strlen(u->secret));
+		free(u->secret);
+		free(name);
+	} else {
+		u = conf_push(&cfg->users, &cfg->nusers, sizeof(*u));
+		u->name = name;
+	}
+	u->type = type;
+	u->secret = secret;
+}
+
+static int
+add_user(struct conf_state *st, const char *spec)
+{
+	const char     *colon = strchr(spec, ':'), *secret;
+	enum pc_pwtype  type;
+	char           *name, *s;
+	size_t          nlen;
+
+	if (colon == NULL)
+		return conf_err(st, spec, "not supported yet: system "
+		    "authentication (user without password)");
+	nlen = (size_t)(colon - spec);
+	name = xstrndup(spec, nlen);
+	if (nlen == 0 || nlen > PC_IPC_USER_MAX) {
+		free(name);
+		if (nlen == 0)
+			return conf_err(st, "users", "empty user name");
+		return conf_err(st, "users", "user name too long (at most %d "
+		    "bytes)", PC_IPC_USER_MAX);
+	}
+	if (parse_type(st, name, colon + 1, &type, &secret) != 0) {
+		free(name);
+		return -1;
+	}
+	s = xstrdup(secret);
+	if (check_secret(st, name, type, s) != 0) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+		free(name);
+		return -1;
+	}
+	user_set(st, name, type, s);
+	return 0;
+}
+
+int
+cmd_users(struct conf_state *st, size_t argc, char **argv)
+{
+	for (size_t i = 1; i < argc; i++)
+		if (add_user(st, argv[i]) != 0)
+			return -1;
+	return 0;
+}

@@ -1,0 +1,286 @@
+/*
+ * Commands that set one value: listen/outgoing addresses, limits, the
+ * resolver, process settings.  internal/external/maxconn/workers are
+ * snapshot state (copied into later services); the rest is global.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xmalloc.h"
+#include "conf/state.h"
+
+int
+cmd_internal(struct conf_state *st, size_t argc, char **argv)
+{
+	(void)argc;
+	return conf_addr_arg(st, argv[1], &st->internal);
+}
+
+int
+cmd_external(struct conf_state *st, size_t argc, char **argv)
+{
+	struct pc_addr a;
+
+	(void)argc;
+	if (conf_addr_arg(st, argv[1], &a) != 0)
+		return -1;
+	/* one slot per family: `external` twice sets both */
+	if (a.family == AF_INET)
+		st->ext4 = a;
+	else
+		st->ext6 = a;
+	return 0;
+}
+
+int
+cmd_maxconn(struct conf_state *st, size_t argc, char **argv)
+{
+	(void)argc;
+	if (conf_uint(argv[1], 1, 1000000, &st->maxconn) != 0)
+		return conf_err(st, argv[1], "invalid number "
+		    "(expected 1 to 1000000)");
+	return 0;
+}
+
+int
+cmd_workers(struct conf_state *st, size_t argc, char **argv)
+{
+	(void)argc;
+	if (conf_uint(argv[1], 1, CONF_WORKERS_MAX, &st->workers) != 0)
+		return conf_err(st, argv[1], "invalid number "
+		    "(expected 1 to %d)", CONF_WORKERS_MAX);
+	return 0;
+}
+
+/* Positional; values not given keep their current setting. */
+int
+cmd_timeouts(struct conf_state *st, size_t argc, char **argv)
+{
+	uint32_t v[PC_NTIMEOUTS];
+
+	for (size_t i = 1; i < argc; i++)
+		if (conf_uint(argv[i], 1, 2000000, &v[i - 1]) != 0)
+			return conf_err(st, argv[i], "invalid timeout "
+			    "(expected 1 to 2000000 seconds)");
+	memcpy(st->cfg->timeouts, v, (argc - 1) * sizeof(v[0]));
+	return 0;
+}
+
+/* Accepted for 3proxy configs: it sizes per-connection thread stacks, and
+ * portcullis has no threads (event-driven workers). */
+int
+cmd_stacksize(struct conf_state *st, size_t argc, char **argv)
+{
+	uint32_t v;
+
+	(void)argc;
+	if (conf_uint(argv[1], 0, UINT32_MAX, &v) != 0)
+		return conf_err(st, argv[1], "invalid number");
+	return 0;
+}
+
+int
+cmd_noop(struct conf_state *st, size_t argc, char **argv)
+{
+	(void)st;
+	(void)argc;
+	(void)argv;
+	return 0;
+}
+
+/* ADDR, ADDR:PORT, [V6], [V6]:PORT, each optionally followed by /tcp. */
+int
+cmd_nserver(struct conf_state *st, size_t argc, char **argv)
+{
+	struct pc_config  *cfg = st->cfg;
+	struct pc_nserver  ns = { 0 };
+	char              *s = xstrdup(argv[1]), *slash;
+	int                bad;
+
+	(void)argc;
+	if ((slash = strrchr(s, '/')) != NULL) {
+		ns.tcp = strcmp(slash, "/tcp") == 0;
+		*slash = '\0';
+	}
+	if (slash != NULL && !ns.tcp)
+		bad = 1;
+	else if (pc_addr_parse(s, &ns.addr) == 0) {
+		ns.addr.port = 53;
+		bad = 0;
+	} else
+		bad = pc_addr_parse_port(s, &ns.addr) != 0;
+	free(s);
+	if (bad)
+		return conf_err(st, argv[1], "invalid name server "
+		    "(expected ADDR[:PORT][/tcp])");
+	if (cfg->nnservers == sizeof(cfg->nservers) / sizeof(cfg->nservers[0]))
+		return conf_err(st, argv[1], "too many name servers "
+		    "(at most %zu)", cfg->nnservers);
+	cfg->nservers[cfg->nnservers++] = ns;
+	return 0;
+}
+
+/* One cache size for both families (the resolver keeps one cache);
+ * nscache and nscache6 each raise it. */
+int
+cmd_nscache(struct conf_state *st, size_t argc, char **argv)
+{
+	uint32_t v;
+
+	(void)argc;
+	if (conf_uint(argv[1], 0, 1u << 24, &v) != 0)
+		return conf_err(st, argv[1], "invalid cache size "
+		    "(expected 0 to %u)", 1u << 24);
+	if (v > st->cfg->nscache)
+		st->cfg->nscache = v;
+	return 0;
+}
+
+static bool
+valid_hostname(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 253)
+		return false;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		    *s == '-' || *s == '.' || *s == '_'))
+			return false;
+	return true;
+}
+
+int
+cmd_nsrecord(struct conf_state *st, size_t argc, char **argv)
+{
+	struct pc_config   *cfg = st->cfg;
+	struct pc_nsrecord *r = NULL;
+	struct pc_addr      a;
+	char               *name = xstrdup(argv[1]);
+	size_t              n = strlen(name);
+
+	(void)argc;
+	for (size_t i = 0; i < n; i++)
+		if (name[i] >= 'A' && name[i] <= 'Z')
+			name[i] += 'a' - 'A';
+	if (n > 1 && name[n - 1] == '.')
+		name[n - 1] = '\0';
+	if (!valid_hostname(name)) {
+		free(name);
+		return conf_err(st, argv[1], "invalid host name");
+	}
+	if (conf_addr(argv[2], &a) != 0) {
+		free(name);
+		return conf_err(st, argv[2], "invalid address");
+	}
+	/* a later record for the same name and family replaces it */
+	for (size_t i = 0; i < cfg->nnsrecords && r == NULL; i++)
+		if (strcmp(cfg->nsrecords[i].name, name) == 0 &&
+		    cfg->nsrecords[i].addr.family == a.family)
+			r = &cfg->nsrecords[i];
+	if (r == NULL) {
+		r = conf_push(&cfg->nsrecords, &cfg->nnsrecords, sizeof(*r));
+		r->name = name;
+	} else
+		free(name);
+	r->addr = a;
+	return 0;
+}
+
+int
+cmd_fakeresolve(struct conf_state *st, size_t argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	st->cfg->fakeresolve = true;
+	return 0;
+}
+
+int
+cmd_daemon(struct conf_state *st, size_t argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	st->cfg->daemon = true;
+	return 0;
+}
+
+int
+cmd_pidfile(struct conf_state *st, size_t argc, char **argv)
+{
+	(void)argc;
+	free(st->cfg->pidfile);
+	st->cfg->pidfile = xstrdup(argv[1]);
+	return 0;
+}
+
+int
+cmd_setuid(struct conf_state *st, size_t argc, char **argv)
+{
+	(void)argc;
+	if (conf_uid(st, argv[1], &st->cfg->uid) != 0)
+		return -1;
+	st->cfg->uid_set = true;
+	return 0;
+}
+
+int
+cmd_setgid(struct conf_state *st, size_t argc, char **argv)
+{
+	(void)argc;
+	if (conf_gid(st, argv[1], &st->cfg->gid) != 0)
+		return -1;
+	st->cfg->gid_set = true;
+	return 0;
+}
+
+/* chroot DIR [USER [GROUP]]: the workers' jail (the master never chroots
+ * itself: it must reread the config and reopen logs on reload). */
+int
+cmd_chroot(struct conf_state *st, size_t argc, char **argv)
+{
+	struct pc_config *cfg = st->cfg;
+
+	if (cfg->chroot != NULL)
+		return conf_err(st, argv[0], "given twice");
+	if (argv[1][0] != '/')
+		return conf_err(st, argv[1], "not an absolute path");
+	if (argc > 2 && conf_uid(st, argv[2], &cfg->uid) != 0)
+		return -1;
+	if (argc > 3 && conf_gid(st, argv[3], &cfg->gid) != 0)
+		return -1;
+	cfg->uid_set |= argc > 2;
+	cfg->gid_set |= argc > 3;
+	cfg->chroot = xstrdup(argv[1]);
+	return 0;
+}
+
+int
+cmd_monitor(struct conf_state *st, size_t argc, char **argv)
+{
+	struct pc_config *cfg = st->cfg;
+	char            **slot;
+
+	(void)argc;
+	slot = conf_push(&cfg->monitors, &cfg->nmonitors, sizeof(*slot));
+	*slot = xstrdup(argv[1]);
+	return 0;
+}
+
+int
+cmd_include(struct conf_state *st, size_t argc, char **argv)
+{
+	(void)argc;
+	return conf_include(st, argv[1]);
+}
+
+/* As in 3proxy, `end` stops reading the file it is in; an including file
+ * goes on after its `include` line. */
+int
+cmd_end(struct conf_state *st, size_t argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	st->stop = true;
+	return 0;
+}

@@ -1,0 +1,195 @@
+/*
+ * Service lines: `proxy [-opts]`, `socks [-opts]`,
+ * `tcppm [-opts] LOCALPORT HOST PORT`.  A service takes a snapshot of the
+ * state at its line (auth chain, ACL, internal/external, maxconn, workers,
+ * log target and format: 3proxy-language.md 3.4); its options (1.2) are one
+ * word each with the value glued on (-p8080).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xmalloc.h"
+#include "conf/state.h"
+
+/* Option letters of 3proxy that portcullis does not implement yet. */
+static const char later_opts[] = "aubcCDfFgHhINoPrRsSTUxX";
+
+static int
+opt_ext(struct conf_state *st, struct pc_service *svc, const char *v,
+    uint8_t *seen)
+{
+	struct pc_addr a;
+
+	if (conf_addr_arg(st, v, &a) != 0)
+		return -1;
+	if (*seen & (a.family == AF_INET ? 1 : 2))
+		return conf_err(st, v, "-e given twice for IPv%c (once per "
+		    "family)", a.family == AF_INET ? '4' : '6');
+	*seen |= a.family == AF_INET ? 1 : 2;
+	if (a.family == AF_INET)
+		svc->ext4 = a;
+	else
+		svc->ext6 = a;
+	return 0;
+}
+
+static int
+opt_log(struct conf_state *st, struct pc_service *svc, const char *v)
+{
+	if (v[0] == '\0')
+		svc->log = conf_log_target(st, PC_LOG_STDOUT, NULL);
+	else if (v[0] == '@')
+		return conf_err(st, v - 2, "not supported yet: syslog");
+	else if (strcmp(v, "/dev/null") == 0)
+		svc->log = -1;
+	else
+		svc->log = conf_log_target(st, PC_LOG_FILE, v);
+	return 0;
+}
+
+static int
+opt_fampref(struct pc_service *svc, const char *o)
+{
+	static const struct { const char *s; enum pc_family_pref f; } t[] = {
+		{ "-4", PC_FAM_4 }, { "-6", PC_FAM_6 },
+		{ "-46", PC_FAM_46 }, { "-64", PC_FAM_64 },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(o, t[i].s) == 0) {
+			svc->fampref = t[i].f;
+			return 0;
+		}
+	return -1;
+}
+
+static int
+option(struct conf_state *st, struct pc_service *svc, const char *o,
+    uint8_t *seen_e, uint32_t *port)
+{
+	const char *v = o + 2;
+
+	if (*v == '\0' && (o[1] == 'p' || o[1] == 'i' || o[1] == 'e'))
+		return conf_err(st, o, "missing value (written -%c<value>)",
+		    o[1]);
+	switch (o[1]) {
+	case 'p':
+		if (svc->type == PC_SVC_TCPPM)
+			return conf_err(st, o, "tcppm takes its port as "
+			    "LOCALPORT, not -p");
+		if (conf_uint(v, 1, 65535, port) != 0)
+			return conf_err(st, o, "invalid port");
+		return 0;
+	case 'i':
+		return conf_addr_arg(st, v, &svc->listen);
+	case 'e':
+		return opt_ext(st, svc, v, seen_e);
+	case 'l':
+		return opt_log(st, svc, v);
+	case 'n':   /* 3proxy's old "no NTLM" switch: accepted, ignored */
+		if (*v == '\0')
+			return 0;
+		return conf_err(st, o, "not supported yet: option -n%c "
+		    "(network namespaces)", *v);
+	case 't':
+	case 'd':
+		if (*v != '\0')
+			break;
+		if (o[1] == 't')
+			svc->silent = true;
+		else
+			st->cfg->daemon = true;
+		return 0;
+	case '4':
+	case '6':
+		if (opt_fampref(svc, o) == 0)
+			return 0;
+		break;
+	}
+	if (o[1] != '\0' && strchr(later_opts, o[1]) != NULL)
+		return conf_err(st, o, "not supported yet: option -%c", o[1]);
+	return conf_err(st, o, "invalid option");
+}
+
+static bool
+valid_target(const char *h)
+{
+	struct pc_addr a;
+	size_t         n = strlen(h);
+
+	if (n == 0 || n > 255)
+		return false;
+	return pc_addr_parse(h, &a) == 0 || strspn(h, "abcdefghijklmnopqrstu"
+	    "vwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") == n;
+}
+
+/* tcppm LOCALPORT HOST PORT; HOST stays text, resolved per connection. */
+static int
+tcppm_args(struct conf_state *st, struct pc_service *svc, char **argv,
+    uint32_t *port)
+{
+	const char *h = argv[1];
+	uint32_t    dport;
+
+	if (conf_uint(argv[0], 1, 65535, port) != 0)
+		return conf_err(st, argv[0], "invalid port");
+	if (strncmp(h, "unix:", 5) == 0)
+		return conf_err(st, h, "not supported yet: unix sockets");
+	if (!valid_target(h))
+		return conf_err(st, h, "invalid host");
+	if (conf_uint(argv[2], 1, 65535, &dport) != 0)
+		return conf_err(st, argv[2], "invalid port");
+	svc->target_host = xstrdup(h);
+	svc->target_port = (uint16_t)dport;
+	return 0;
+}
+
+static void
+snapshot(struct conf_state *st, struct pc_service *svc, char *cmd)
+{
+	svc->type = strcmp(cmd, "proxy") == 0 ? PC_SVC_PROXY :
+	    strcmp(cmd, "socks") == 0 ? PC_SVC_SOCKS : PC_SVC_TCPPM;
+	svc->file = st->file;
+	svc->line = st->line;
+	svc->listen = st->internal;
+	if (svc->listen.family == 0)
+		svc->listen.family = AF_INET;   /* 0.0.0.0, as 3proxy */
+	svc->ext4 = st->ext4;
+	svc->ext6 = st->ext6;
+	svc->fampref = PC_FAM_46;
+	memcpy(svc->auth, st->auth, sizeof(svc->auth));
+	svc->nauth = st->nauth;
+	svc->maxconn = st->maxconn;
+	svc->workers = st->workers;
+	svc->log = st->log;
+	svc->logformat = st->logformat ? xstrdup(st->logformat) : NULL;
+}
+
+int
+cmd_service(struct conf_state *st, size_t argc, char **argv)
+{
+	struct pc_config  *cfg = st->cfg;
+	struct pc_service *svc;
+	uint32_t           port = 0;
+	uint8_t            seen_e = 0;
+	size_t             i = 1;
+
+	svc = conf_push(&cfg->svcs, &cfg->nsvcs, sizeof(*svc));
+	snapshot(st, svc, argv[0]);
+	for (; i < argc && argv[i][0] == '-'; i++)
+		if (option(st, svc, argv[i], &seen_e, &port) != 0)
+			return -1;
+	if (svc->type == PC_SVC_TCPPM) {
+		if (argc - i != 3)
+			return conf_err(st, argv[0], "wrong number of arguments "
+			    "(expected [options] LOCALPORT HOST PORT)");
+		if (tcppm_args(st, svc, argv + i, &port) != 0)
+			return -1;
+	} else if (i < argc)
+		return conf_err(st, argv[i], "unexpected argument "
+		    "(options are one word: -p3128)");
+	svc->listen.port = port ? (uint16_t)port :
+	    pc_svc_default_port(svc->type);
+	svc->acl = conf_acl_for_service(st);
+	return 0;
+}

@@ -1,0 +1,149 @@
+/*
+ * Every word that may start a line: the commands portcullis implements,
+ * with their argument counts, and every other command of the 3proxy
+ * language (3proxy-language.md 1.1, 1.3-1.6), which is refused as "not
+ * supported yet" so that no line of a 3proxy config is silently ignored.
+ */
+#include <string.h>
+
+#include "conf/state.h"
+
+#define MANY ((size_t)-1)
+
+struct cmd {
+	const char *name;
+	size_t      min, max;   /* words after the command */
+	int       (*fn)(struct conf_state *, size_t, char **);
+};
+
+static const struct cmd cmds[] = {
+	{ "allow",       0, 8, cmd_allow },
+	{ "auth",        1, PC_AUTH_MAX, cmd_auth },
+	{ "chroot",      1, 3, cmd_chroot },
+	{ "daemon",      0, 0, cmd_daemon },
+	{ "deny",        0, 8, cmd_allow },
+	{ "end",         0, 0, cmd_end },
+	{ "external",    1, 1, cmd_external },
+	{ "fakeresolve", 0, 0, cmd_fakeresolve },
+	{ "flush",       0, 0, cmd_flush },
+	{ "include",     1, 1, cmd_include },
+	{ "internal",    1, 1, cmd_internal },
+	{ "log",         0, 2, cmd_log },
+	{ "logformat",   1, 1, cmd_logformat },
+	{ "maxconn",     1, 1, cmd_maxconn },
+	{ "monitor",     1, 1, cmd_monitor },
+	{ "nolog",       0, 0, cmd_nolog },
+	{ "nscache",     1, 1, cmd_nscache },
+	{ "nscache6",    1, 1, cmd_nscache },
+	{ "nserver",     1, 1, cmd_nserver },
+	{ "nsrecord",    2, 2, cmd_nsrecord },
+	{ "pidfile",     1, 1, cmd_pidfile },
+	{ "proxy",       0, MANY, cmd_service },
+	{ "service",     0, 0, cmd_noop },    /* Windows service marker */
+	{ "setgid",      1, 1, cmd_setgid },
+	{ "setuid",      1, 1, cmd_setuid },
+	{ "socks",       0, MANY, cmd_service },
+	{ "stacksize",   1, 1, cmd_stacksize },
+	{ "tcppm",       0, MANY, cmd_service },
+	{ "timeouts",    1, PC_NTIMEOUTS, cmd_timeouts },
+	{ "users",       0, MANY, cmd_users },
+	{ "weight",      1, 1, cmd_weight },
+	{ "workers",     1, 1, cmd_workers },   /* ours: pool size */
+};
+
+static const char *const unsupported[] = {
+	/* services */
+	"admin", "auto", "dnspr", "ftppr", "imapp", "pop3p", "smtpp",
+	"tlspr", "udppm",
+	/* general commands */
+	"archiver", "authcache", "authnserver", "backlog", "bandlimin",
+	"bandlimout", "config", "connlim", "counter", "countall", "countin",
+	"countout", "delimchar", "dialer", "filtermaxsize", "force",
+	"logdump", "maxseg", "nobandlimin", "nobandlimout", "nocountall",
+	"nocountin", "nocountout", "noconnlim", "noforce", "parent",
+	"parentretries", "plugin", "radius", "redirect", "rotate", "system",
+	"writable",
+	/* TLS */
+	"ssl_certcache", "ssl_cli", "ssl_client", "ssl_client_alpn",
+	"ssl_client_ca_dir", "ssl_client_ca_file", "ssl_client_ca_store",
+	"ssl_client_cert", "ssl_client_cipher_list",
+	"ssl_client_ciphersuites", "ssl_client_key",
+	"ssl_client_max_proto_version", "ssl_client_min_proto_version",
+	"ssl_client_mode", "ssl_client_no_verify", "ssl_client_sni",
+	"ssl_client_verify", "ssl_mitm", "ssl_nocli", "ssl_noclient",
+	"ssl_nomitm", "ssl_noserv", "ssl_noserver", "ssl_serv",
+	"ssl_server", "ssl_server_ca_dir", "ssl_server_ca_file",
+	"ssl_server_ca_key", "ssl_server_ca_store", "ssl_server_cert",
+	"ssl_server_cipher_list", "ssl_server_ciphersuites",
+	"ssl_server_key", "ssl_server_max_proto_version",
+	"ssl_server_min_proto_version", "ssl_server_no_verify",
+	"ssl_server_verify",
+	/* PCRE filters */
+	"pcre", "pcre_extend", "pcre_options", "pcre_rewrite",
+	/* plugin-supplied commands */
+	"file_cachedir", "file_preview", "ldapaccess", "ldapattr",
+	"ldapconnect", "ldapdircount", "ldapsbase", "ldaptrafgroup",
+	"ldapuserenv", "notransparent", "trafcorrect", "transparent",
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct cmd *
+find(const char *word)
+{
+	for (size_t i = 0; i < NELEM(cmds); i++)
+		if (strcmp(cmds[i].name, word) == 0)
+			return &cmds[i];
+	return NULL;
+}
+
+static bool
+is_unsupported(const char *word)
+{
+	for (size_t i = 0; i < NELEM(unsupported); i++)
+		if (strcmp(unsupported[i], word) == 0)
+			return true;
+	return false;
+}
+
+bool
+conf_is_command(const char *word)
+{
+	return find(word) != NULL || is_unsupported(word);
+}
+
+int
+conf_nargs(struct conf_state *st, size_t argc, char **argv, size_t min,
+    size_t max)
+{
+	size_t n = argc - 1;
+
+	if (n >= min && n <= max)
+		return 0;
+	if (max == 0)
+		return conf_err(st, argv[0], "wrong number of arguments "
+		    "(expected none)");
+	if (max == MANY)
+		return conf_err(st, argv[0], "wrong number of arguments "
+		    "(expected at least %zu)", min);
+	if (min == max)
+		return conf_err(st, argv[0], "wrong number of arguments "
+		    "(expected %zu)", min);
+	return conf_err(st, argv[0], "wrong number of arguments "
+	    "(expected %zu to %zu)", min, max);
+}
+
+int
+conf_dispatch(struct conf_state *st, size_t argc, char **argv)
+{
+	const struct cmd *c = find(argv[0]);
+
+	if (c != NULL) {
+		if (conf_nargs(st, argc, argv, c->min, c->max) != 0)
+			return -1;
+		return c->fn(st, argc, argv);
+	}
+	if (is_unsupported(argv[0]))
+		return conf_err(st, argv[0], "not supported yet");
+	return conf_err(st, argv[0], "unknown command");
+}

@@ -1,0 +1,126 @@
+/* Lifetime and small queries of the compiled configuration. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/policy.h"
+
+static const char *const svc_names[PC_SVC__COUNT] = {
+	[PC_SVC_PROXY] = "proxy",
+	[PC_SVC_SOCKS] = "socks",
+	[PC_SVC_TCPPM] = "tcppm",
+};
+
+const char *
+pc_svc_type_name(enum pc_svc_type t)
+{
+	if ((unsigned)t >= PC_SVC__COUNT)
+		return "?";
+	return svc_names[t];
+}
+
+uint16_t
+pc_svc_default_port(enum pc_svc_type t)
+{
+	switch (t) {
+	case PC_SVC_PROXY:
+		return 3128;
+	case PC_SVC_SOCKS:
+		return 1080;
+	default:
+		return 0;   /* tcppm: LOCALPORT is mandatory */
+	}
+}
+
+/* No `auth` line behaves as iponly: 3proxy 1.0.0, decision 2. */
+size_t
+pc_service_auth(const struct pc_service *s, const enum pc_auth_type **chain)
+{
+	static const enum pc_auth_type dflt[1] = { PC_AUTH_IPONLY };
+
+	if (s->nauth == 0) {
+		*chain = dflt;
+		return 1;
+	}
+	*chain = s->auth;
+	return s->nauth;
+}
+
+static void
+wipe_str(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+/* Called by a worker right after fork: its copy-on-write pages of the user
+ * table are overwritten, so no password or hash outlives the fork there. */
+void
+pc_config_scrub_secrets(struct pc_config *cfg)
+{
+	for (size_t i = 0; i < cfg->nusers; i++) {
+		wipe_str(cfg->users[i].secret);
+		wipe_str(cfg->users[i].name);
+	}
+	if (cfg->users != NULL)
+		explicit_bzero(cfg->users, cfg->nusers * sizeof(*cfg->users));
+	free(cfg->users);
+	cfg->users = NULL;
+	cfg->nusers = 0;
+}
+
+static void
+rule_free(struct pc_acl_rule *r)
+{
+	for (size_t i = 0; i < r->nusers; i++)
+		free(r->users[i]);
+	free(r->users);
+	free(r->srcs);
+	free(r->dst_addrs);
+	for (size_t i = 0; i < r->ndst_hosts; i++)
+		free(r->dst_hosts[i].text);
+	free(r->dst_hosts);
+	free(r->ports);
+	free(r->periods);
+}
+
+static void
+free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+pc_config_free(struct pc_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	pc_config_scrub_secrets(cfg);
+	for (size_t i = 0; i < cfg->nsvcs; i++) {
+		free(cfg->svcs[i].logformat);
+		free(cfg->svcs[i].target_host);
+	}
+	free(cfg->svcs);
+	for (size_t i = 0; i < cfg->nacls; i++) {
+		for (size_t k = 0; k < cfg->acls[i].nrules; k++)
+			rule_free(&cfg->acls[i].rules[k]);
+		free(cfg->acls[i].rules);
+	}
+	free(cfg->acls);
+	for (size_t i = 0; i < cfg->nlogs; i++)
+		free(cfg->logs[i].path);
+	free(cfg->logs);
+	for (size_t i = 0; i < cfg->nnsrecords; i++)
+		free(cfg->nsrecords[i].name);
+	free(cfg->nsrecords);
+	free(cfg->pidfile);
+	free(cfg->chroot);
+	free_strv(cfg->monitors, cfg->nmonitors);
+	free_strv(cfg->strings, cfg->nstrings);
+	free(cfg->path);
+	free(cfg->source);
+	free(cfg);
+}
