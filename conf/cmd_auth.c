@@ -43,6 +43,9 @@ cmd_auth(struct conf_state *st, size_t argc, char **argv)
 	return 0;
 }
 
+static const char des_chars[] = "./0123456789"
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
 /* Messages name the user, never the whole entry: it holds the secret. */
 static int
 check_secret(struct conf_state *st, const char *name, enum pc_pwtype type,
@@ -67,9 +70,13 @@ check_secret(struct conf_state *st, const char *name, enum pc_pwtype type,
 				*p += 'a' - 'A';
 		return 0;
 	case PC_PW_CR:
-		/* refuse now what crypt() could never verify later */
+		/* refuse now what crypt() could never verify later: a "$id$"
+		 * hash of a method libxcrypt has, or a 13-character DES one
+		 * (checksalt looks only at the method and salt part) */
 		cs = crypt_checksalt(secret);
-		if (cs == CRYPT_SALT_INVALID || cs == CRYPT_SALT_METHOD_DISABLED)
+		if (cs == CRYPT_SALT_INVALID || cs == CRYPT_SALT_METHOD_DISABLED ||
+		    (secret[0] != '$' && (strlen(secret) != 13 ||
+		    strspn(secret, des_chars) != 13)))
 			return conf_err(st, name, "not a crypt(3) hash this "
 			    "system supports");
 		return 0;
