@@ -38,15 +38,17 @@ each_item(struct conf_state *st, const char *field, struct pc_acl_rule *r,
 	if (has_star_item(field))
 		return 0;
 	p = copy = xstrdup(field);
-	do {
+	for (;;) {
 		if ((comma = strchr(p, ',')) != NULL)
 			*comma = '\0';
 		if (*p == '\0')
 			rc = conf_err(st, field, "empty item in list");
 		else
 			rc = fn(st, p, r);
+		if (rc != 0 || comma == NULL)
+			break;
 		p = comma + 1;
-	} while (rc == 0 && comma != NULL);
+	}
 	free(copy);
 	return rc;
 }

@@ -51,7 +51,8 @@ static int
 check_secret(struct conf_state *st, const char *name, enum pc_pwtype type,
     char *secret)
 {
-	int cs;
+	int  cs;
+	bool des;
 
 	switch (type) {
 	case PC_PW_CL:
@@ -74,9 +75,10 @@ check_secret(struct conf_state *st, const char *name, enum pc_pwtype type,
 		 * hash of a method libxcrypt has, or a 13-character DES one
 		 * (checksalt looks only at the method and salt part) */
 		cs = crypt_checksalt(secret);
-		if (cs == CRYPT_SALT_INVALID || cs == CRYPT_SALT_METHOD_DISABLED ||
-		    (secret[0] != '$' && (strlen(secret) != 13 ||
-		    strspn(secret, des_chars) != 13)))
+		des = strlen(secret) == 13 && strspn(secret, des_chars) == 13;
+		if (cs == CRYPT_SALT_INVALID ||
+		    cs == CRYPT_SALT_METHOD_DISABLED ||
+		    (secret[0] != '$' && !des))
 			return conf_err(st, name, "not a crypt(3) hash this "
 			    "system supports");
 		return 0;

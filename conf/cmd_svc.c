@@ -67,8 +67,11 @@ static int
 option(struct conf_state *st, struct pc_service *svc, const char *o,
     uint8_t *seen_e, uint32_t *port)
 {
-	const char *v = o + 2;
+	const char *v;
 
+	if (o[1] == '\0')
+		return conf_err(st, o, "invalid option");
+	v = o + 2;
 	if (*v == '\0' && (o[1] == 'p' || o[1] == 'i' || o[1] == 'e'))
 		return conf_err(st, o, "missing value (written -%c<value>)",
 		    o[1]);
@@ -106,7 +109,7 @@ option(struct conf_state *st, struct pc_service *svc, const char *o,
 			return 0;
 		break;
 	}
-	if (o[1] != '\0' && strchr(later_opts, o[1]) != NULL)
+	if (strchr(later_opts, o[1]) != NULL)
 		return conf_err(st, o, "not supported yet: option -%c", o[1]);
 	return conf_err(st, o, "invalid option");
 }
@@ -181,8 +184,9 @@ cmd_service(struct conf_state *st, size_t argc, char **argv)
 			return -1;
 	if (svc->type == PC_SVC_TCPPM) {
 		if (argc - i != 3)
-			return conf_err(st, argv[0], "wrong number of arguments "
-			    "(expected [options] LOCALPORT HOST PORT)");
+			return conf_err(st, argv[0], "wrong number of "
+			    "arguments (expected [options] LOCALPORT HOST "
+			    "PORT)");
 		if (tcppm_args(st, svc, argv + i, &port) != 0)
 			return -1;
 	} else if (i < argc)

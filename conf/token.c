@@ -157,9 +157,11 @@ scan(struct tok_state *ts, const char *s, size_t n, const char *spliced)
 	while (i < n) {
 		char c = s[i];
 
+		if (c == '\0' && spliced)
+			return err_text(ts, spliced, strlen(spliced),
+			    "NUL byte in the text");
 		if (c == '\0')
-			return err_text(ts, spliced ? spliced : "\\0",
-			    spliced ? strlen(spliced) : 2, "NUL byte in the text");
+			return err_text(ts, "\\0", 2, "NUL byte in the text");
 		if (quoted) {
 			if (c == '"' && i + 1 < n && s[i + 1] == '"') {
 				put(ts, '"');
