@@ -657,6 +657,17 @@ test_include(void)
 	    "most 16 levels)", path_of("self"), path_of("self"));
 	CHECK_STREQ(err, want);
 
+	/* an included file is config text: '$' is the file macro there */
+	write_file("list", "alice:CL:a\nbob:CL:b\n");
+	snprintf(text, sizeof(text), "users $%s\n", path_of("list"));
+	write_file("inc_users", text);
+	snprintf(text, sizeof(text), "include %s\n", path_of("inc_users"));
+	c = load(text);
+	CHECK(c != NULL && c->nusers == 2);
+	if (c != NULL && c->nusers == 2)
+		CHECK_STREQ(c->users[1].name, "bob");
+	pc_config_free(c);
+
 	FAILS("include /nonexistent/x\n", "t.cfg:1: /nonexistent/x: cannot "
 	    "read: No such file or directory");
 	c = conf_load("/nonexistent/y", err, sizeof(err));
