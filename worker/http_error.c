@@ -22,6 +22,8 @@ http_error_status(int code, bool timed_out)
 		return timed_out ? 504 : 502;
 	if (code >= 20 && code <= 29)
 		return 500;
+	if (code == 92)          /* the server did not answer in time */
+		return 504;
 	if (code >= 30 && code <= 79)
 		return 502;
 	switch (code) {

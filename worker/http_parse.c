@@ -593,6 +593,20 @@ http_parse_request(const char *buf, size_t head_len, struct http_req *r)
 }
 
 int
+http_check_request_line(const char *buf, size_t len)
+{
+	struct http_req r;
+	size_t          off;
+
+	msg_init(&r.m, len);
+	if (next_line(buf, len, 0, &r.m.line, &off) != 0 || r.m.line.len == 0)
+		return HTTP_E_LINE;
+	if (r.m.line.len > HTTP_MAX_LINE)
+		return HTTP_E_LONGLINE;
+	return parse_request_line(buf, &r);
+}
+
+int
 http_parse_response(const char *buf, size_t head_len, struct http_resp *r)
 {
 	struct http_span line;

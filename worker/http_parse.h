@@ -115,6 +115,11 @@ int  http_parse_request(const char *buf, size_t head_len, struct http_req *r);
 int  http_parse_response(const char *buf, size_t head_len,
 	    struct http_resp *r);
 
+/* The request line alone (buf up to and including its LF), so that
+ * garbage is refused as soon as its first line is in, without waiting for
+ * a whole head.  0, or an HTTP_E_ code. */
+int  http_check_request_line(const char *buf, size_t len);
+
 /* "host[:port]" or "[v6][:port]": 0, or -1 when malformed. */
 int  http_parse_authority(const char *p, size_t n, uint16_t defport,
 	    struct http_span *host, uint16_t *port, bool *v6);

@@ -131,6 +131,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t out[128];
 	char    user[32], pass[32];
 
+	(void)http_check_request_line((const char *)data, size);
 	fuzz_request((const char *)data, size);
 	fuzz_response((const char *)data, size);
 	fuzz_chunked(data, size);

@@ -300,6 +300,26 @@ test_request_bad(void)
 }
 
 static void
+test_request_line(void)
+{
+	static const struct bad_req t[] = {
+		{ "GET http://h/ HTTP/1.1\r\n", 0 },
+		{ "GET /x HTTP/1.0\n", 0 },           /* Host comes later */
+		{ "CONNECT h:443 HTTP/1.1\r\n", 0 },
+		{ "\x16\x03\x01\x02\x00\x01\n", HTTP_E_LINE },
+		{ "GET http://h/\r\n", HTTP_E_LINE },
+		{ "GET https://h/ HTTP/1.1\r\n", HTTP_E_UNSUPP },
+		{ "GET http://h/ HTTP/2.0\r\n", HTTP_E_VERSION },
+		{ "\r\n", HTTP_E_LINE },
+		{ "GET http://h/ HTTP/1.1", HTTP_E_LINE },   /* no LF yet */
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		CHECK_EQ_INT(http_check_request_line(t[i].text,
+		    strlen(t[i].text)), t[i].code);
+}
+
+static void
 test_limits(void)
 {
 	size_t n = HTTP_MAX_LINE + 64;
@@ -593,7 +613,7 @@ test_errors(void)
 	static const int map[][3] = {
 		{ 1, 0, 403 }, { 3, 0, 407 }, { 4, 0, 407 }, { 6, 0, 407 },
 		{ 10, 0, 503 }, { 13, 0, 502 }, { 13, 1, 504 }, { 100, 0, 502 },
-		{ 21, 0, 500 }, { 31, 0, 502 }, { 511, 0, 400 },
+		{ 21, 0, 500 }, { 31, 0, 502 }, { 92, 0, 504 }, { 511, 0, 400 },
 		{ HTTP_E_NOHOST, 0, 400 }, { HTTP_E_CHUNK, 0, 400 },
 		{ HTTP_E_LONGLINE, 0, 414 }, { HTTP_E_BIGHEAD, 0, 431 },
 		{ HTTP_E_RESPONSE, 0, 502 }, { HTTP_E_VERSION, 0, 505 },
@@ -635,6 +655,7 @@ main(void)
 	test_request_good();
 	test_request_fields();
 	test_request_bad();
+	test_request_line();
 	test_limits();
 	test_rewrite();
 	test_response();
