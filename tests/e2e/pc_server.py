@@ -382,6 +382,7 @@ def parse_default(line):
 
 def records(srv, needle, count=1, timeout=5.0):
     """Parsed default-format records whose %T contains needle."""
-    lines = srv.wait_log(lambda ln: needle in ln and parse_default(ln),
-                         count, timeout)
-    return [parse_default(ln) for ln in lines]
+    def hit(ln):
+        r = parse_default(ln)
+        return r is not None and needle in r["text"]
+    return [parse_default(ln) for ln in srv.wait_log(hit, count, timeout)]
