@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchlib import BIN, PY, REPO, Nginx, Portcullis, kill_pid, wait_for
+from benchlib import BIN, PY, REPO, Nginx, Portcullis, kill_pid
 
 HERE = Path(__file__).resolve().parent
 LOADGEN = str(HERE / "loadgen.py")

@@ -13,12 +13,11 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 
 import pytest
 
 import origins
-from pc_server import BIN, IS_ROOT, Server, free_port, wait_for
+from pc_server import BIN, Server, free_port, wait_for
 
 TEST_TIMEOUT = int(os.environ.get("E2E_TEST_TIMEOUT", "90"))
 

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from clients import basic, curl
+from clients import curl
 from pc_server import BIN, clean_env, free_port, port_listening, wait_for
 
 

@@ -8,7 +8,6 @@ Spec: issue 2 items 3 and 5, 3proxy-language.md 2.1-2.3, 3proxy-behaviour.md
 """
 import calendar
 import re
-import socket
 import time
 
 import pytest
@@ -16,8 +15,7 @@ import pytest
 from clients import (Reader, basic, connect, curl, echo_roundtrip,
                      read_response, recv_until_close, socks4_open,
                      socks5_open)
-from pc_server import (cfg_head, free_port, parse_default, records,
-                       wait_for)
+from pc_server import cfg_head, free_port, records, wait_for
 from pwhash import md5_crypt, nt_hash
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep",
@@ -96,7 +94,7 @@ def test_every_macro(portcullis, dns, origin):
     assert n == "origin.test"
     head, _, body = raw.partition(b"\r\n\r\n")
     assert len(body) + 15 <= int(I) <= len(raw) + 512, (I, len(raw))
-    assert len(f"GET /echo/macro HTTP/1.1\r\n") <= int(O) <= len(req) + 512
+    assert len("GET /echo/macro HTTP/1.1\r\n") <= int(O) <= len(req) + 512
     assert T == f"GET {url} HTTP/1.1"
     assert T12 == f"GET {url}"
     assert pct == "%" and Z == "Z"

@@ -14,10 +14,10 @@ import time
 
 import pytest
 
-from clients import (Reader, basic, connect, curl, echo_roundtrip,
+from clients import (Reader, connect, curl, echo_roundtrip,
                      http_exchange, read_response, send_and_read)
 from origins import HELLO, pattern_sha256
-from pc_server import cfg_head, free_port, parse_default, records
+from pc_server import cfg_head, free_port, records
 
 
 def proxy_cfg(port, acl="", auth="", dns=None, extra=""):

@@ -11,7 +11,6 @@ signals (HUP/USR1 reload, USR2 reopen logs, TERM/INT stop), docs/portcullis.8
 import hashlib
 import os
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -21,7 +20,7 @@ import pytest
 from clients import (connect, curl, echo_roundtrip, recv_exact,
                      recv_until_close, socks5_open)
 from origins import pattern_sha256
-from pc_server import (BIN, Server, alive, cfg_head, children, clean_env,
+from pc_server import (Server, alive, cfg_head, children, clean_env,
                        free_port, is_ours, pid_holding_inode, port_listening,
                        tcp_inode, wait_for)
 

@@ -13,7 +13,7 @@ import pytest
 import socks
 
 from clients import (connect, curl, echo_roundtrip, http_get_over,
-                     recv_exact, recv_until_close, socks4_open, socks5_greet,
+                     recv_until_close, socks4_open, socks5_greet,
                      socks5_open, socks5_request, socks5_userpass)
 from origins import HELLO, pattern_sha256
 from pc_server import cfg_head, free_port, records
