@@ -53,6 +53,7 @@ struct http_state {
 	bool             reused;      /* request sent on a kept server conn */
 	bool             retried;
 	int              close_code;  /* HP_CLOSING: %E to log */
+	bool             lingering;   /* HP_CLOSING: page out, reading to EOF */
 	uint64_t         deadline;    /* ev_now() ms of the phase timeout */
 	uint64_t         pipeline_ms; /* ev_now() when request_start ran */
 
@@ -104,5 +105,6 @@ void http_update_events(struct conn *c);
 void http_next_request(struct conn *c);
 void http_arm(struct conn *c, int which);
 void http_retry(struct conn *c);
+void http_linger(struct conn *c);
 
 #endif

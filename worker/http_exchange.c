@@ -295,7 +295,7 @@ http_flush_down(struct conn *c)
 	}
 	if (st->phase == HP_CLOSING) {
 		if (st->down.p == NULL)
-			conn_close(c, st->close_code);
+			http_linger(c);
 		return;
 	}
 	if (w > 0) {

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include "worker/http_conn.h"
 #include "worker/http_error.h"
@@ -106,6 +107,24 @@ text_from_line(struct conn *c, const char *p, size_t n)
 	conn_set_text(c, line);
 }
 
+/* The error page is out: stop sending and read what the client still
+ * sends until it closes (or LINGER passes), so that closing with unread
+ * bytes does not reset the connection before the page was read. */
+void
+http_linger(struct conn *c)
+{
+	struct http_state *st = c->proto_state;
+
+	if (st->client_eof || shutdown(c->cfd, SHUT_WR) != 0) {
+		conn_close(c, st->close_code);
+		return;
+	}
+	st->lingering = true;
+	hbuf_free(&st->in);
+	http_arm(c, PC_TIMEOUT_LINGER);
+	http_update_events(c);
+}
+
 void
 http_fail(struct conn *c, int code, bool timed_out)
 {
@@ -130,8 +149,12 @@ http_fail(struct conn *c, int code, bool timed_out)
 	st->phase = HP_CLOSING;
 	st->close_code = code;
 	w = conn_send(c->cfd, page, n);
-	if (w < 0 || (size_t)w == n) {
+	if (w < 0) {
 		conn_close(c, code);
+		return;
+	}
+	if ((size_t)w == n) {
+		http_linger(c);
 		return;
 	}
 	if ((st->down.p = malloc(n - (size_t)w)) == NULL) {
@@ -377,7 +400,8 @@ connect_timed_out(const struct conn *c, int code)
 {
 	const struct http_state *st = c->proto_state;
 
-	return code == 13 && ev_now() - st->pipeline_ms >=
+	/* 100 ms of slack for timer granularity */
+	return code == 13 && ev_now() - st->pipeline_ms + 100 >=
 	    (uint64_t)wctx.cfg->timeouts[PC_TIMEOUT_CONNECT] * 1000;
 }
 
@@ -462,6 +486,14 @@ read_client(struct conn *c)
 	struct http_state *st = c->proto_state;
 	ssize_t            n;
 
+	if (st->lingering) {
+		char sink[4096];
+
+		n = read(c->cfd, sink, sizeof(sink));
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			conn_close(c, st->close_code);
+		return;
+	}
 	if (hbuf_alloc(&st->in) != 0) {
 		conn_close(c, 21);
 		return;
@@ -531,6 +563,8 @@ http_update_events(struct conn *c)
 	if (st->phase != HP_CLOSING && !st->client_eof &&
 	    (st->in.p == NULL || st->in.len < st->in.cap || st->in.off > 0))
 		ce |= EPOLLIN;
+	if (st->lingering)
+		ce = EPOLLIN;
 	if (down)
 		ce |= EPOLLOUT;
 	if ((c->cio.events & (EPOLLIN | EPOLLOUT)) != ce &&
