@@ -1,0 +1,197 @@
+/*
+ * Writing the access log.  Files are opened by the master (root) with
+ * O_APPEND|O_NOFOLLOW, so records from several workers and generations
+ * land as whole lines; each batch goes out in one write(2), so stdout is
+ * effectively line-buffered with a flush per batch.  A failing target is
+ * reported once, then again only after it has worked in between.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "master/logfmt.h"
+#include "master/logwrite.h"
+#include "master/master.h"
+
+#define LOG_FILE_FLAGS (O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW)
+#define LOG_FILE_MODE  0640
+
+static int
+open_target(const struct pc_logtarget *t)
+{
+	switch (t->kind) {
+	case PC_LOG_STDOUT:
+		return STDOUT_FILENO;
+	case PC_LOG_FILE:
+		return open(t->path, LOG_FILE_FLAGS, LOG_FILE_MODE);
+	default:
+		return -1;
+	}
+}
+
+int
+logs_open(struct gen *g, char *err, size_t errlen)
+{
+	const struct pc_config *cfg = g->cfg;
+
+	g->logfds = xcalloc(cfg->nlogs + 1, sizeof(int));
+	for (size_t i = 0; i < cfg->nlogs; i++)
+		g->logfds[i] = -1;
+	for (size_t i = 0; i < cfg->nlogs; i++) {
+		g->logfds[i] = open_target(&cfg->logs[i]);
+		if (g->logfds[i] == -1 && cfg->logs[i].kind == PC_LOG_FILE) {
+			snprintf(err, errlen, "cannot open log file %s: %s",
+			    cfg->logs[i].path, strerror(errno));
+			logs_close(g);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+logs_close(struct gen *g)
+{
+	if (g->logfds == NULL)
+		return;
+	for (size_t i = 0; i < g->cfg->nlogs; i++)
+		if (g->logfds[i] > STDERR_FILENO)
+			close(g->logfds[i]);
+	free(g->logfds);
+	g->logfds = NULL;
+}
+
+void
+logs_reopen_all(void)
+{
+	for (struct gen *g = M.gens; g != NULL; g = g->next) {
+		for (size_t i = 0; g->logfds != NULL && i < g->cfg->nlogs; i++) {
+			const struct pc_logtarget *t = &g->cfg->logs[i];
+			int                        fd;
+
+			if (t->kind != PC_LOG_FILE)
+				continue;
+			if ((fd = open_target(t)) == -1) {
+				log_warn("cannot reopen log file %s", t->path);
+				continue;
+			}
+			if (g->logfds[i] <= STDERR_FILENO)
+				g->logfds[i] = fd;
+			else if (dup3(fd, g->logfds[i], O_CLOEXEC) == -1)
+				log_warn("cannot reopen log file %s", t->path);
+			if (fd != g->logfds[i])
+				close(fd);
+		}
+	}
+}
+
+static int
+target_fd(const struct gen *g, size_t svc)
+{
+	int l = g->cfg->svcs[svc].log;
+
+	if (l < 0 || (size_t)l >= g->cfg->nlogs || g->logfds == NULL)
+		return -1;
+	return g->logfds[l];
+}
+
+void
+logbuf_add(struct logbuf *b, const struct gen *g, size_t svc,
+    const struct pc_logrec *rec)
+{
+	const struct pc_service *s = &g->cfg->svcs[svc];
+
+	if (target_fd(g, svc) < 0)
+		return;
+	if (b->cap - b->len < LOGFMT_LINE_MAX + 1) {
+		b->cap = b->cap * 2 + LOGFMT_LINE_MAX + 1;
+		b->p = xreallocarray(b->p, 1, b->cap);
+	}
+	b->len += logfmt_format(b->p + b->len, LOGFMT_LINE_MAX, s->logformat,
+	    rec, s->listen.port);
+	b->p[b->len++] = '\n';
+}
+
+static void
+write_all(int fd, const char *p, size_t n, const char *what)
+{
+	static char failed_for[256];
+
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (strcmp(failed_for, what) != 0) {
+				log_warn("cannot write the access log to %s",
+				    what);
+				snprintf(failed_for, sizeof(failed_for), "%s",
+				    what);
+			}
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	if (strcmp(failed_for, what) == 0)
+		failed_for[0] = '\0';
+}
+
+void
+logbuf_flush(struct logbuf *b, struct gen *g, size_t svc)
+{
+	int fd = target_fd(g, svc);
+	int l = g->cfg->svcs[svc].log;
+
+	if (fd >= 0 && b->len > 0)
+		write_all(fd, b->p, b->len,
+		    g->cfg->logs[l].kind == PC_LOG_FILE ?
+		    g->cfg->logs[l].path : "stdout");
+	b->len = 0;
+}
+
+void
+logbuf_free(struct logbuf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+static const char *
+event_name(enum pc_svc_type t)
+{
+	switch (t) {
+	case PC_SVC_PROXY: return "PROXY";
+	case PC_SVC_SOCKS: return "SOCKS";   /* the listener logs as SOCKS */
+	case PC_SVC_TCPPM: return "TCPPM";
+	default:           return "SERVR";
+	}
+}
+
+void
+log_service_event(struct gen *g, size_t svc, const char *text)
+{
+	static struct pc_logrec rec;
+	struct logbuf           b = { 0 };
+	const struct pc_service *s = &g->cfg->svcs[svc];
+
+	if (s->silent)
+		return;
+	memset(&rec, 0, sizeof(rec));
+	rec.t_ms = wall_ms();
+	rec.svc = (uint16_t)svc;
+	rec.flags = PC_LOGREC_F_EVENT;
+	snprintf(rec.svcname, sizeof(rec.svcname), "%s", event_name(s->type));
+	rec.local = s->listen;
+	snprintf(rec.text, sizeof(rec.text), "%s", text);
+	logbuf_add(&b, g, svc, &rec);
+	logbuf_flush(&b, g, svc);
+	logbuf_free(&b);
+}

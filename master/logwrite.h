@@ -1,0 +1,38 @@
+/*
+ * Access-log targets of a generation (stdout or files) and writing
+ * formatted records to them.
+ */
+#ifndef PC_MASTER_LOGWRITE_H
+#define PC_MASTER_LOGWRITE_H
+
+#include <stddef.h>
+
+#include "common/ipc_msg.h"
+
+struct gen;
+
+/* Opens every target of g's config; -1 and err on failure (nothing left
+ * open). */
+int  logs_open(struct gen *g, char *err, size_t errlen);
+void logs_close(struct gen *g);
+/* SIGUSR2: reopen every file of every generation (a moved file is
+ * created again). */
+void logs_reopen_all(void);
+
+/* Growing buffer of formatted lines for one service's target. */
+struct logbuf {
+	char  *p;
+	size_t len, cap;
+};
+/* Appends rec formatted with service svc's logformat and a newline. */
+void logbuf_add(struct logbuf *b, const struct gen *g, size_t svc,
+	    const struct pc_logrec *rec);
+/* Writes the buffer to service svc's target in one go and empties it. */
+void logbuf_flush(struct logbuf *b, struct gen *g, size_t svc);
+void logbuf_free(struct logbuf *b);
+
+/* The master's own service events ("Accepting connections [PID/0]",
+ * "Exiting thread"); nothing for a silent (-t) service. */
+void log_service_event(struct gen *g, size_t svc, const char *text);
+
+#endif

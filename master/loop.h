@@ -1,0 +1,7 @@
+/* The master's event loop: worker IPC, signals, timers.  Never returns. */
+#ifndef PC_MASTER_LOOP_H
+#define PC_MASTER_LOOP_H
+
+void master_loop(void) __attribute__((noreturn));
+
+#endif
