@@ -17,6 +17,7 @@
 #include "worker/ev.h"
 
 struct conn;
+struct request_state;
 
 struct proto {
 	const char *logname;                /* default %N: "PROXY", "SOCKS" */
@@ -60,6 +61,7 @@ struct conn {
 	char           *host;         /* requested name, or NULL */
 	char           *text;         /* %T, or NULL */
 	uint64_t        pending;      /* protocol-private scratch */
+	struct request_state *req_state; /* request.c pipeline, or NULL */
 	struct conn    *next, *prev;  /* worker's list of live connections */
 };
 

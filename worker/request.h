@@ -39,6 +39,8 @@ typedef void request_cb(struct conn *c, int code);
 
 /* The strings of t are copied; t may live on the caller's stack. */
 void request_start(struct conn *c, const struct target_req *t, request_cb *cb);
+/* Cancels the pipeline in flight (conn_close calls it). */
+void request_cancel(struct conn *c);
 /* True when the effective auth chain needs a password (strong) and the
  * client has not given one: protocols use it to ask (407, SOCKS method 2). */
 bool request_needs_password(void);

@@ -1,0 +1,17 @@
+/*
+ * Outgoing TCP connections of a worker: a non-blocking socket of the
+ * target's family, bound to the service's external address for that family
+ * (-e / external) with IP_BIND_ADDRESS_NO_PORT so no local port is pinned
+ * before connect(), TCP_NODELAY, then connect().
+ */
+#ifndef PC_WORKER_CONNECT_H
+#define PC_WORKER_CONNECT_H
+
+#include "common/addr.h"
+
+/* Returns the socket (connect in progress or done) and fills *ext with the
+ * bound/local address when known, or -1 with *code = 11 (socket),
+ * 12 (bind) or 13 (connect refused at once). */
+int connect_start(const struct pc_addr *dst, struct pc_addr *ext, int *code);
+
+#endif
