@@ -18,6 +18,7 @@
 
 struct conn;
 struct request_state;
+struct relay_state;
 
 struct proto {
 	const char *logname;                /* default %N: "PROXY", "SOCKS" */
@@ -62,6 +63,7 @@ struct conn {
 	char           *text;         /* %T, or NULL */
 	uint64_t        pending;      /* protocol-private scratch */
 	struct request_state *req_state; /* request.c pipeline, or NULL */
+	struct relay_state   *relay;     /* relay.c bulk phase, or NULL */
 	struct conn    *next, *prev;  /* worker's list of live connections */
 };
 

@@ -21,4 +21,7 @@
 void relay_start(struct conn *c, const void *to_server, size_t nserver,
 	    const void *to_client, size_t nclient, uint32_t idle_s);
 
+/* Frees the relay's buffers and pipes (conn_close calls it). */
+void relay_release(struct conn *c);
+
 #endif

@@ -1,0 +1,253 @@
+/*
+ * The bulk relay (relay.h): two one-way pipes of bytes, client->server and
+ * server->client, each with a buffer that exists only while bytes are in
+ * flight (an idle tunnel holds no buffer at all).  Level-triggered: each
+ * event pumps both directions until they would block, then the interest
+ * sets of the two sockets are recomputed from what each direction waits
+ * for.  EOF on one side becomes shutdown(SHUT_WR) on the other once its
+ * bytes are delivered; the relay ends when both directions are shut.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "worker/relay.h"
+
+#define RELAY_BUF   (64 * 1024)
+#define PUMP_ROUNDS 16          /* per event, so one tunnel cannot starve */
+
+enum { C2S, S2C };
+
+struct dir {
+	char    *buf;
+	uint32_t cap, len, off;
+	bool     eof;    /* source gave EOF */
+	bool     shut;   /* EOF passed on with shutdown(SHUT_WR) */
+};
+
+struct relay_state {
+	struct dir d[2];
+	uint64_t   last;      /* ev_now() of the last byte moved */
+	uint64_t   idle_ms;
+};
+
+static void relay_io(struct ev_io *io, uint32_t revents);
+
+static int
+src_fd(const struct conn *c, int i)
+{
+	return i == C2S ? c->cfd : c->sfd;
+}
+
+static int
+dst_fd(const struct conn *c, int i)
+{
+	return i == C2S ? c->sfd : c->cfd;
+}
+
+static void
+dir_free_buf(struct dir *d)
+{
+	free(d->buf);
+	d->buf = NULL;
+	d->cap = d->len = d->off = 0;
+}
+
+/* Moves bytes of direction i until it would block.  0 = fine (or done),
+ * otherwise the %E code that ends the relay. */
+static int
+pump(struct conn *c, struct relay_state *r, int i)
+{
+	struct dir *d = &r->d[i];
+	ssize_t     k;
+
+	for (int round = 0; round < PUMP_ROUNDS; round++) {
+		if (d->off < d->len) {
+			k = send(dst_fd(c, i), d->buf + d->off, d->len - d->off,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (k < 0) {
+				if (errno == EAGAIN || errno == EINTR)
+					return 0;
+				return i == C2S ? 96 : 95;
+			}
+			d->off += (uint32_t)k;
+			if (d->off < d->len)
+				continue;
+		}
+		d->off = d->len = 0;
+		if (d->eof) {
+			if (!d->shut) {
+				(void)shutdown(dst_fd(c, i), SHUT_WR);
+				d->shut = true;
+			}
+			dir_free_buf(d);
+			return 0;
+		}
+		if (d->buf == NULL) {
+			if ((d->buf = malloc(RELAY_BUF)) == NULL)
+				return 21;
+			d->cap = RELAY_BUF;
+		}
+		k = read(src_fd(c, i), d->buf, d->cap);
+		if (k > 0) {
+			d->len = (uint32_t)k;
+			r->last = ev_now();
+			if (i == C2S)
+				c->bytes_out += (uint64_t)k;
+			else
+				c->bytes_in += (uint64_t)k;
+		} else if (k == 0) {
+			d->eof = true;
+		} else if (errno == EAGAIN || errno == EINTR) {
+			dir_free_buf(d);     /* idle: hold no buffer */
+			return 0;
+		} else {
+			return i == C2S ? 95 : 96;
+		}
+	}
+	return 0;
+}
+
+static bool
+wants_in(const struct dir *d)
+{
+	return !d->eof && d->off == d->len;
+}
+
+static bool
+wants_out(const struct dir *d)
+{
+	return d->off < d->len;
+}
+
+static uint32_t
+interest(const struct relay_state *r, int fd_is_client)
+{
+	const struct dir *in = &r->d[fd_is_client ? C2S : S2C];
+	const struct dir *out = &r->d[fd_is_client ? S2C : C2S];
+
+	return (wants_in(in) ? EPOLLIN : 0) | (wants_out(out) ? EPOLLOUT : 0);
+}
+
+static void
+relay_io(struct ev_io *io, uint32_t revents)
+{
+	struct conn        *c = io->arg;
+	struct relay_state *r = c->relay;
+	bool                client = io == &c->cio;
+	uint32_t            ce, se;
+	int                 code = 0;
+	bool                c2s, s2c;
+
+	if (c->closing || r == NULL)
+		return;
+	/* pump only the directions this event can move (start: both) */
+	if (revents == 0 || (revents & (EPOLLHUP | EPOLLERR))) {
+		c2s = s2c = true;
+	} else {
+		c2s = (revents & (client ? EPOLLIN : EPOLLOUT)) != 0;
+		s2c = (revents & (client ? EPOLLOUT : EPOLLIN)) != 0;
+	}
+	if ((c2s && (code = pump(c, r, C2S)) != 0) ||
+	    (s2c && (code = pump(c, r, S2C)) != 0)) {
+		conn_close(c, code);
+		return;
+	}
+	if (r->d[C2S].shut && r->d[S2C].shut) {
+		conn_close(c, 0);
+		return;
+	}
+	ce = interest(r, 1);
+	se = interest(r, 0);
+	/* a dead socket that nothing waits on would report HUP/ERR forever */
+	if ((revents & (EPOLLHUP | EPOLLERR)) && (client ? ce : se) == 0) {
+		conn_close(c, client ? 95 : 96);
+		return;
+	}
+	if (ev_io_mod(&c->cio, ce) != 0 || ev_io_mod(&c->sio, se) != 0)
+		conn_close(c, 90);
+}
+
+static void
+relay_timeout(struct ev_timer *t)
+{
+	struct conn        *c = t->arg;
+	struct relay_state *r = c->relay;
+	uint64_t            idle = ev_now() - r->last;
+
+	if (idle >= r->idle_ms) {
+		conn_close(c, 92);
+		return;
+	}
+	ev_timer_start(&c->timer, r->idle_ms - idle, relay_timeout, c);
+}
+
+static int
+preload(struct dir *d, const void *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	d->cap = n > RELAY_BUF ? (uint32_t)n : RELAY_BUF;
+	if ((d->buf = malloc(d->cap)) == NULL)
+		return -1;
+	memcpy(d->buf, p, n);
+	d->len = (uint32_t)n;
+	return 0;
+}
+
+static int
+take_io(struct ev_io *io, int fd, struct conn *c)
+{
+	if (io->active && io->fd == fd) {
+		io->cb = relay_io;
+		io->arg = c;
+		return 0;
+	}
+	ev_io_del(io);
+	return ev_io_add(io, fd, 0, relay_io, c);
+}
+
+void
+relay_start(struct conn *c, const void *to_server, size_t nserver,
+    const void *to_client, size_t nclient, uint32_t idle_s)
+{
+	struct relay_state *r = calloc(1, sizeof(*r));
+
+	if (r == NULL) {
+		conn_close(c, 21);
+		return;
+	}
+	c->relay = r;
+	if (idle_s == 0)
+		idle_s = wctx.cfg->timeouts[PC_TIMEOUT_CONN_LONG];
+	r->idle_ms = (uint64_t)(idle_s ? idle_s : 1800) * 1000;
+	r->last = ev_now();
+	if (preload(&r->d[C2S], to_server, nserver) != 0 ||
+	    preload(&r->d[S2C], to_client, nclient) != 0) {
+		conn_close(c, 21);
+		return;
+	}
+	if (take_io(&c->cio, c->cfd, c) != 0 ||
+	    take_io(&c->sio, c->sfd, c) != 0) {
+		conn_close(c, 90);
+		return;
+	}
+	ev_timer_start(&c->timer, r->idle_ms, relay_timeout, c);
+	/* start moving at once: early data, or bytes already queued */
+	relay_io(&c->cio, 0);
+}
+
+void
+relay_release(struct conn *c)
+{
+	struct relay_state *r = c->relay;
+
+	if (r == NULL)
+		return;
+	dir_free_buf(&r->d[C2S]);
+	dir_free_buf(&r->d[S2C]);
+	free(r);
+	c->relay = NULL;
+}

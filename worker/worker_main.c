@@ -1,0 +1,138 @@
+/*
+ * worker_main (worker.h): the entry sequence of a worker and its life.
+ *
+ * Order matters and is the security argument of the design:
+ *   1. forget secrets (the config came copy-on-write from the master);
+ *   2. set up everything that needs files or privileges: time zone data,
+ *      the epoll instance, the resolver (resolv.conf), the fd limit;
+ *   3. privdrop_apply: chroot, setgroups/setgid/setuid, no capabilities;
+ *   4. sandbox_apply: NO_NEW_PRIVS and the seccomp allow-list;
+ *   5. READY to the master, then serve until drained or shut down.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "worker/accept.h"
+#include "worker/conn_life.h"
+#include "worker/dns.h"
+#include "worker/ipc_client.h"
+#include "worker/sandbox.h"
+#include "worker/worker.h"
+
+#define FD_WANT 65536    /* 10k tunnels need two descriptors each */
+
+static volatile int stop;
+static bool         draining;
+static struct ev_timer grace;
+
+static void
+maybe_finish(void)
+{
+	if (draining && conn_active_count() == 0)
+		stop = 1;
+}
+
+static void
+grace_over(struct ev_timer *t)
+{
+	(void)t;
+	conn_close_all(92);
+	stop = 1;
+}
+
+static void
+on_drain(uint32_t grace_s)
+{
+	if (draining)
+		return;
+	draining = true;
+	accept_stop();
+	conn_set_close_hook(maybe_finish);
+	conn_drain_all();
+	maybe_finish();
+	if (!stop)
+		ev_timer_start(&grace, (uint64_t)grace_s * 1000, grace_over, NULL);
+}
+
+static void
+on_shutdown(void)
+{
+	accept_stop();
+	conn_close_all(-1);
+	stop = 1;
+}
+
+static void
+on_stats(struct pc_msg_stats *out)
+{
+	out->active = conn_active_count();
+	out->accepted = conn_accepted_total();
+	out->draining = draining;
+}
+
+static void
+raise_fd_limit(int privileged)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (privileged && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < FD_WANT)
+		rl.rlim_max = FD_WANT;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_warn("setrlimit NOFILE %lu", (unsigned long)rl.rlim_max);
+}
+
+static void
+quiet_signals(void)
+{
+	/* the master decides when workers stop; a terminal's ^C reaches the
+	 * whole process group, so ignore what the master handles */
+	static const int sigs[] = { SIGPIPE, SIGINT, SIGHUP, SIGUSR1, SIGUSR2 };
+	struct sigaction sa = { .sa_handler = SIG_IGN };
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+void
+worker_main(const struct pc_worker_args *a)
+{
+	static const struct ipc_client_hooks hooks = {
+		.drain = on_drain, .shutdown = on_shutdown, .stats = on_stats,
+	};
+	const struct pc_service *s = &a->cfg->svcs[a->svc];
+	struct pc_msg_ready      ready = { 0 };
+
+	log_setprefix("%s %u gen %u", pc_svc_type_name(s->type),
+	    (unsigned)a->slot + 1, (unsigned)a->gen);
+	pc_config_scrub_secrets(a->cfg);
+	wctx.cfg = a->cfg;
+	wctx.svc = s;
+	wctx.svc_idx = (uint16_t)a->svc;
+	wctx.gen = a->gen;
+	wctx.slot = a->slot;
+	quiet_signals();
+	tzset();                 /* /etc/localtime is not in the jail */
+	raise_fd_limit(a->privileged);
+	if (ev_init() != 0 || dns_init(a->cfg) != 0 ||
+	    ipc_client_init(a->ipc_fd, a->gen, &hooks) != 0 ||
+	    accept_init(a->listen_fd) != 0)
+		_exit(PC_EX_CONFIG);
+	if (privdrop_apply(a) != 0 || sandbox_apply(a->sandbox) != 0)
+		_exit(PC_EX_CONFIG);
+	ready.pid = (uint32_t)getpid();
+	ready.svc = (uint16_t)a->svc;
+	ready.slot = (uint16_t)a->slot;
+	ready.sandbox = (uint8_t)a->sandbox;
+	ready.jailed = a->privileged ? 1 : 0;
+	ipc_send_ready(&ready);
+	if (ev_run(&stop) != 0)
+		_exit(1);
+	_exit(0);
+}
