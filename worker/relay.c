@@ -8,6 +8,7 @@
  * bytes are delivered; the relay ends when both directions are shut.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -21,11 +22,21 @@
 enum { C2S, S2C };
 
 struct dir {
-	char    *buf;
+	char    *buf;    /* copy mode, and early data in both modes */
 	uint32_t cap, len, off;
+	int      pipe[2];/* splice mode: -1 when idle */
+	uint32_t inpipe; /* bytes waiting in the pipe */
 	bool     eof;    /* source gave EOF */
 	bool     shut;   /* EOF passed on with shutdown(SHUT_WR) */
 };
+
+static bool use_splice;
+
+void
+relay_set_splice(bool on)
+{
+	use_splice = on;
+}
 
 struct relay_state {
 	struct dir d[2];
@@ -55,6 +66,78 @@ dir_free_buf(struct dir *d)
 	d->cap = d->len = d->off = 0;
 }
 
+static void
+dir_close_pipe(struct dir *d)
+{
+	if (d->pipe[0] >= 0) {
+		close(d->pipe[0]);
+		close(d->pipe[1]);
+	}
+	d->pipe[0] = d->pipe[1] = -1;
+	d->inpipe = 0;
+}
+
+static void
+count(struct conn *c, struct relay_state *r, int i, size_t k)
+{
+	r->last = ev_now();
+	if (i == C2S)
+		c->bytes_out += k;
+	else
+		c->bytes_in += k;
+}
+
+/* splice() mode: socket -> pipe -> socket, the bytes never enter user
+ * space.  The pipe exists only while bytes are in flight. */
+static int
+pump_splice(struct conn *c, struct relay_state *r, int i)
+{
+	struct dir *d = &r->d[i];
+	ssize_t     k;
+
+	for (int round = 0; round < PUMP_ROUNDS; round++) {
+		if (d->inpipe > 0) {
+			k = splice(d->pipe[0], NULL, dst_fd(c, i), NULL,
+			    d->inpipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (k < 0) {
+				if (errno == EAGAIN || errno == EINTR)
+					return 0;
+				return i == C2S ? 96 : 95;
+			}
+			d->inpipe -= (uint32_t)k;
+			if (d->inpipe > 0)
+				continue;
+		}
+		if (d->eof) {
+			if (!d->shut) {
+				(void)shutdown(dst_fd(c, i), SHUT_WR);
+				d->shut = true;
+			}
+			dir_close_pipe(d);
+			return 0;
+		}
+		if (d->pipe[0] < 0 &&
+		    pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+			d->pipe[0] = d->pipe[1] = -1;
+			return 21;
+		}
+		k = splice(src_fd(c, i), NULL, d->pipe[1], NULL, RELAY_BUF,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (k > 0) {
+			d->inpipe = (uint32_t)k;
+			count(c, r, i, (size_t)k);
+		} else if (k == 0) {
+			d->eof = true;
+		} else if (errno == EAGAIN || errno == EINTR) {
+			dir_close_pipe(d);   /* idle: hold no pipe */
+			return 0;
+		} else {
+			return i == C2S ? 95 : 96;
+		}
+	}
+	return 0;
+}
+
 /* Moves bytes of direction i until it would block.  0 = fine (or done),
  * otherwise the %E code that ends the relay. */
 static int
@@ -77,6 +160,10 @@ pump(struct conn *c, struct relay_state *r, int i)
 				continue;
 		}
 		d->off = d->len = 0;
+		if (use_splice && !d->eof) {
+			dir_free_buf(d);
+			return pump_splice(c, r, i);
+		}
 		if (d->eof) {
 			if (!d->shut) {
 				(void)shutdown(dst_fd(c, i), SHUT_WR);
@@ -93,11 +180,7 @@ pump(struct conn *c, struct relay_state *r, int i)
 		k = read(src_fd(c, i), d->buf, d->cap);
 		if (k > 0) {
 			d->len = (uint32_t)k;
-			r->last = ev_now();
-			if (i == C2S)
-				c->bytes_out += (uint64_t)k;
-			else
-				c->bytes_in += (uint64_t)k;
+			count(c, r, i, (size_t)k);
 		} else if (k == 0) {
 			d->eof = true;
 		} else if (errno == EAGAIN || errno == EINTR) {
@@ -111,15 +194,15 @@ pump(struct conn *c, struct relay_state *r, int i)
 }
 
 static bool
-wants_in(const struct dir *d)
+wants_out(const struct dir *d)
 {
-	return !d->eof && d->off == d->len;
+	return d->off < d->len || d->inpipe > 0;
 }
 
 static bool
-wants_out(const struct dir *d)
+wants_in(const struct dir *d)
 {
-	return d->off < d->len;
+	return !d->eof && !wants_out(d);
 }
 
 static uint32_t
@@ -224,6 +307,8 @@ relay_start(struct conn *c, const void *to_server, size_t nserver,
 		idle_s = wctx.cfg->timeouts[PC_TIMEOUT_CONN_LONG];
 	r->idle_ms = (uint64_t)(idle_s ? idle_s : 1800) * 1000;
 	r->last = ev_now();
+	r->d[C2S].pipe[0] = r->d[C2S].pipe[1] = -1;
+	r->d[S2C].pipe[0] = r->d[S2C].pipe[1] = -1;
 	if (preload(&r->d[C2S], to_server, nserver) != 0 ||
 	    preload(&r->d[S2C], to_client, nclient) != 0) {
 		conn_close(c, 21);
@@ -248,6 +333,8 @@ relay_release(struct conn *c)
 		return;
 	dir_free_buf(&r->d[C2S]);
 	dir_free_buf(&r->d[S2C]);
+	dir_close_pipe(&r->d[C2S]);
+	dir_close_pipe(&r->d[S2C]);
 	free(r);
 	c->relay = NULL;
 }

@@ -10,6 +10,7 @@
 #ifndef PC_WORKER_RELAY_H
 #define PC_WORKER_RELAY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,9 @@
 void relay_start(struct conn *c, const void *to_server, size_t nserver,
 	    const void *to_client, size_t nclient, uint32_t idle_s);
 
+/* Chooses splice() (true) or read/write through a buffer for every relay
+ * of this worker (worker_main sets it from the service's `relay` mode). */
+void relay_set_splice(bool on);
 /* Frees the relay's buffers and pipes (conn_close calls it). */
 void relay_release(struct conn *c);
 

@@ -11,6 +11,7 @@
  */
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,10 +21,12 @@
 #include "worker/conn_life.h"
 #include "worker/dns.h"
 #include "worker/ipc_client.h"
+#include "worker/relay.h"
 #include "worker/sandbox.h"
 #include "worker/worker.h"
 
-#define FD_WANT 65536    /* 10k tunnels need two descriptors each */
+#define FD_WANT 65536
+#define RELAY_SPLICE false  /* default; see relay_mode() */    /* 10k tunnels need two descriptors each */
 
 static volatile int stop;
 static bool         draining;
@@ -88,6 +91,16 @@ raise_fd_limit(int privileged)
 		log_warn("setrlimit NOFILE %lu", (unsigned long)rl.rlim_max);
 }
 
+/* PORTCULLIS_RELAY=copy|splice picks the relay's way of moving bytes (the
+ * benchmark compares them; docs/architecture.md has the figures). */
+static void
+relay_mode(void)
+{
+	const char *m = getenv("PORTCULLIS_RELAY");
+
+	relay_set_splice(m != NULL ? strcmp(m, "splice") == 0 : RELAY_SPLICE);
+}
+
 static void
 quiet_signals(void)
 {
@@ -118,6 +131,7 @@ worker_main(const struct pc_worker_args *a)
 	wctx.gen = a->gen;
 	wctx.slot = a->slot;
 	quiet_signals();
+	relay_mode();
 	tzset();                 /* /etc/localtime is not in the jail */
 	raise_fd_limit(a->privileged);
 	if (ev_init() != 0 || dns_init(a->cfg) != 0 ||
