@@ -84,8 +84,13 @@ raise_fd_limit(int privileged)
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
 		return;
-	if (privileged && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < FD_WANT)
-		rl.rlim_max = FD_WANT;
+	if (privileged && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < FD_WANT) {
+		struct rlimit want = { FD_WANT, FD_WANT };
+
+		/* may be refused (no CAP_SYS_RESOURCE in a container) */
+		if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+			return;
+	}
 	rl.rlim_cur = rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
 		log_warn("setrlimit NOFILE %lu", (unsigned long)rl.rlim_max);
