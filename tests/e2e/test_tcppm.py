@@ -31,9 +31,12 @@ def test_socat_echo_byte_exact(portcullis, echo, tmp_path):
     data = os.urandom(3 << 20)
     src = tmp_path / "in"
     src.write_bytes(data)
-    p = subprocess.run(["socat", "-t", "10", "-T", "20", f"FILE:{src}",
-                        f"TCP:127.0.0.1:{srv.port}"], capture_output=True,
-                       timeout=60)
+    # stdin/stdout ("-"): a FILE: address would be opened read-write and
+    # receive the echoed bytes itself
+    with open(src, "rb") as f:
+        p = subprocess.run(["socat", "-t", "10", "-T", "20", "-",
+                            f"TCP:127.0.0.1:{srv.port}"], stdin=f,
+                           capture_output=True, timeout=60)
     assert p.returncode == 0, p.stderr
     assert len(p.stdout) == len(data)
     assert hashlib.sha256(p.stdout).digest() == hashlib.sha256(data).digest()
