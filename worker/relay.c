@@ -17,6 +17,7 @@
 #include "worker/relay.h"
 
 #define RELAY_BUF   (64 * 1024)
+#define SPLICE_PIPE (1024 * 1024)
 #define PUMP_ROUNDS 16          /* per event, so one tunnel cannot starve */
 
 enum { C2S, S2C };
@@ -116,12 +117,15 @@ pump_splice(struct conn *c, struct relay_state *r, int i)
 			dir_close_pipe(d);
 			return 0;
 		}
-		if (d->pipe[0] < 0 &&
-		    pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
-			d->pipe[0] = d->pipe[1] = -1;
-			return 21;
+		if (d->pipe[0] < 0) {
+			if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+				d->pipe[0] = d->pipe[1] = -1;
+				return 21;
+			}
+			/* fewer, larger moves; the default 64 KiB if refused */
+			(void)fcntl(d->pipe[1], F_SETPIPE_SZ, SPLICE_PIPE);
 		}
-		k = splice(src_fd(c, i), NULL, d->pipe[1], NULL, RELAY_BUF,
+		k = splice(src_fd(c, i), NULL, d->pipe[1], NULL, SPLICE_PIPE,
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (k > 0) {
 			d->inpipe = (uint32_t)k;
