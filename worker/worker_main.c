@@ -25,8 +25,8 @@
 #include "worker/sandbox.h"
 #include "worker/worker.h"
 
-#define FD_WANT 65536
-#define RELAY_SPLICE true   /* default: the benchmark favours it */    /* 10k tunnels need two descriptors each */
+#define FD_WANT      65536  /* 10k tunnels need two descriptors each */
+#define RELAY_SPLICE true   /* default: the benchmark favours it */
 
 static volatile int stop;
 static bool         draining;
