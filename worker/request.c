@@ -1,0 +1,335 @@
+/*
+ * The request pipeline (request.h): auth chain -> resolve -> ACL ->
+ * connect, asynchronous and cancellable.  Its state hangs off the
+ * connection (c->req_state) so conn_close() can cancel it; the state is
+ * freed before the protocol's callback runs, because the callback may
+ * close the connection or start the next request.
+ *
+ * The auth chain is walked in order, as 3proxy does: each method either
+ * grants (then the request goes on to connect) or fails with a code, and
+ * the next method is tried; the code of the last one is the answer.
+ *   none    grants without looking at the ACL;
+ *   iponly  checks the ACL with no user name;
+ *   strong  needs user and password (code 4 without), verified by the
+ *           master (5-8), then checks the ACL with the user name.
+ * A strong chain checks the password before any name is resolved, so an
+ * unauthenticated client cannot make the proxy query DNS.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/xmalloc.h"
+#include "worker/connect.h"
+#include "worker/dns.h"
+#include "worker/ipc_client.h"
+#include "worker/request.h"
+
+struct request_state {
+	struct conn      *c;
+	request_cb       *cb;
+	uint32_t          op;
+	uint16_t          port;
+	bool              no_connect;
+	char             *host;
+	char             *user, *pass;
+	size_t            method;        /* index in the auth chain */
+	bool              verified;      /* strong: the master said yes */
+	bool              resolved;
+	uint32_t          auth_id;       /* outstanding AUTH_REQ, or 0 */
+	int               last_code;     /* failure of the last method tried */
+	struct dns_query *dq;
+	struct pc_addr    addrs[DNS_MAX_ADDRS];
+	size_t            naddrs, next_addr;
+	struct ev_timer   timer;         /* connect timeout */
+	int               fd;            /* connect in progress, or -1 */
+};
+
+static void step(struct request_state *r);
+
+static void
+wipe_free(char *s)
+{
+	if (s != NULL) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+static void
+state_free(struct request_state *r)
+{
+	if (r->dq != NULL)
+		dns_cancel(r->dq);
+	if (r->auth_id != 0)
+		ipc_auth_cancel(r->auth_id);
+	ev_timer_stop(&r->timer);
+	if (r->fd >= 0) {
+		ev_io_del(&r->c->sio);
+		close(r->fd);
+	}
+	free(r->host);
+	wipe_free(r->user);
+	wipe_free(r->pass);
+	free(r);
+}
+
+static void
+finish(struct request_state *r, int code)
+{
+	struct conn *c = r->c;
+	request_cb  *cb = r->cb;
+
+	c->req_state = NULL;
+	state_free(r);
+	cb(c, code);
+}
+
+void
+request_cancel(struct conn *c)
+{
+	if (c->req_state != NULL) {
+		state_free(c->req_state);
+		c->req_state = NULL;
+	}
+}
+
+bool
+request_needs_password(void)
+{
+	const enum pc_auth_type *chain;
+	size_t                   n = pc_service_auth(wctx.svc, &chain);
+
+	for (size_t i = 0; i < n; i++)
+		if (chain[i] == PC_AUTH_STRONG)
+			return true;
+	return false;
+}
+
+/* ---- connect ---- */
+
+static void
+connect_next(struct request_state *r);
+
+static void
+connect_failed(struct request_state *r)
+{
+	ev_timer_stop(&r->timer);
+	ev_io_del(&r->c->sio);
+	close(r->fd);
+	r->fd = -1;
+	connect_next(r);
+}
+
+static void
+connect_io(struct ev_io *io, uint32_t revents)
+{
+	struct conn          *c = io->arg;
+	struct request_state *r = c->req_state;
+	int                   err = 0;
+	socklen_t             len = sizeof(err);
+
+	(void)revents;
+	if (r == NULL || r->fd < 0)
+		return;
+	if (getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+		err = errno;
+	if (err == EINPROGRESS || err == EALREADY)
+		return;
+	if (err != 0) {
+		connect_failed(r);
+		return;
+	}
+	ev_io_del(&c->sio);
+	c->sfd = r->fd;
+	r->fd = -1;
+	finish(r, 0);
+}
+
+static void
+connect_timeout(struct ev_timer *t)
+{
+	connect_failed(t->arg);
+}
+
+static void
+connect_next(struct request_state *r)
+{
+	struct conn *c = r->c;
+	int          code = 13;
+
+	while (r->next_addr < r->naddrs) {
+		struct pc_addr dst = r->addrs[r->next_addr++];
+		uint32_t       to = wctx.cfg->timeouts[PC_TIMEOUT_CONNECT];
+
+		dst.port = r->port;
+		r->fd = connect_start(&dst, &c->ext, &code);
+		if (r->fd < 0)
+			continue;
+		c->remote = dst;
+		if (ev_io_add(&c->sio, r->fd, EPOLLOUT, connect_io, c) != 0) {
+			close(r->fd);
+			r->fd = -1;
+			code = 11;
+			continue;
+		}
+		ev_timer_start(&r->timer, (uint64_t)(to ? to : 15) * 1000,
+		    connect_timeout, r);
+		return;
+	}
+	finish(r, code);
+}
+
+/* ---- ACL ---- */
+
+static int
+acl_check(struct request_state *r, const char *user)
+{
+	const struct pc_acl *acl = &wctx.cfg->acls[wctx.svc->acl];
+	struct pc_acl_req    q;
+	size_t               rule = (size_t)-1;
+	int                  code;
+
+	memset(&q, 0, sizeof(q));
+	q.user = user;
+	q.client = r->c->client;
+	if (r->naddrs > 0)
+		q.dst = r->addrs[0];
+	q.dst.port = 0;
+	q.host = r->host;
+	q.port = r->port;
+	q.op = r->op;
+	q.now = time(NULL);
+	code = pc_acl_check(acl, &q, &rule);
+	if (code == PC_ACL_OK && rule != (size_t)-1 && acl->rules[rule].nolog)
+		r->c->nolog = true;
+	return code;
+}
+
+/* ---- the chain ---- */
+
+static void
+auth_done(void *arg, uint32_t code)
+{
+	struct request_state *r = arg;
+
+	r->auth_id = 0;
+	if (code == 0) {
+		r->verified = true;
+	} else {
+		r->last_code = (int)code;
+		r->method++;
+	}
+	step(r);
+}
+
+static void
+resolved(void *arg, int status, const struct pc_addr *addrs, size_t n)
+{
+	struct request_state *r = arg;
+
+	r->dq = NULL;
+	if (status != 0 || n == 0) {
+		finish(r, 100);
+		return;
+	}
+	if (n > DNS_MAX_ADDRS)
+		n = DNS_MAX_ADDRS;
+	memcpy(r->addrs, addrs, n * sizeof(*addrs));
+	r->naddrs = n;
+	r->resolved = true;
+	step(r);
+}
+
+/* Runs the chain from r->method; each async step re-enters here. */
+static void
+step(struct request_state *r)
+{
+	const enum pc_auth_type *chain;
+	size_t                   n = pc_service_auth(wctx.svc, &chain);
+	struct dns_query        *q;
+
+	while (r->method < n) {
+		enum pc_auth_type m = chain[r->method];
+
+		if (m == PC_AUTH_STRONG && !r->verified) {
+			struct pc_msg_auth_req aq;
+
+			if (r->user == NULL || r->pass == NULL) {
+				r->last_code = 4;
+				r->method++;
+				continue;
+			}
+			memset(&aq, 0, sizeof(aq));
+			aq.svc = wctx.svc_idx;
+			aq.client = r->c->client;
+			strncpy(aq.user, r->user, sizeof(aq.user) - 1);
+			strncpy(aq.pass, r->pass, sizeof(aq.pass) - 1);
+			r->auth_id = ipc_auth(&aq, auth_done, r);
+			explicit_bzero(aq.pass, sizeof(aq.pass));
+			if (r->auth_id == 0) {
+				r->last_code = 4;
+				r->method++;
+				continue;
+			}
+			return;
+		}
+		if (!r->resolved) {
+			/* an answer at hand runs resolved() (and maybe the
+			 * protocol's callback, freeing r) before this returns */
+			q = dns_resolve(r->host, wctx.svc->fampref, resolved, r);
+			if (q != NULL)
+				r->dq = q;
+			return;
+		}
+		if (m == PC_AUTH_NONE)
+			break;
+		r->last_code = acl_check(r, m == PC_AUTH_STRONG ? r->user :
+		    NULL);
+		if (r->last_code == PC_ACL_OK)
+			break;
+		r->method++;
+	}
+	if (r->method >= n) {
+		finish(r, r->last_code ? r->last_code : 3);
+		return;
+	}
+	if (r->no_connect) {
+		finish(r, 0);
+		return;
+	}
+	connect_next(r);
+}
+
+void
+request_start(struct conn *c, const struct target_req *t, request_cb *cb)
+{
+	struct request_state *r = xcalloc(1, sizeof(*r));
+
+	request_cancel(c);
+	r->c = c;
+	r->cb = cb;
+	r->op = t->op;
+	r->port = t->port;
+	r->no_connect = t->no_connect;
+	r->fd = -1;
+	r->host = t->host != NULL ? xstrdup(t->host) : NULL;
+	r->user = t->user != NULL ? xstrdup(t->user) : NULL;
+	r->pass = t->pass != NULL ? xstrdup(t->pass) : NULL;
+	c->req_state = r;
+	conn_set_user(c, t->user);
+	c->req = t->addr;
+	c->req.port = t->port;
+	if (t->host != NULL) {
+		conn_set_host(c, t->host);
+	} else {
+		r->addrs[0] = t->addr;
+		r->addrs[0].port = 0;
+		r->naddrs = 1;
+		r->resolved = true;
+	}
+	step(r);
+}
