@@ -49,10 +49,14 @@ build(scmp_filter_ctx ctx)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0) != 0)
 			return -1;
 	/* outgoing sockets and the resolver's: IPv4 and IPv6 only */
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-	    SCMP_A0(SCMP_CMP_EQ, AF_INET)) != 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-	    SCMP_A0(SCMP_CMP_EQ, AF_INET6)) != 0)
+	/* (spelled out: clang warns on SCMP_A0's partial initializer) */
+	const struct scmp_arg_cmp v4 = { .arg = 0, .op = SCMP_CMP_EQ,
+	    .datum_a = AF_INET, .datum_b = 0 };
+	const struct scmp_arg_cmp v6 = { .arg = 0, .op = SCMP_CMP_EQ,
+	    .datum_a = AF_INET6, .datum_b = 0 };
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, v4)
+	    != 0 || seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+	    v6) != 0)
 		return -1;
 	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0)
 	    != 0 || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
