@@ -82,7 +82,7 @@ privdrop_apply(const struct pc_worker_args *a)
 	}
 	if (drop_bounding() != 0)
 		return -1;
-	if (setgroups(1, &a->gid) != 0 ||
+	if (setgroups(0, NULL) != 0 ||
 	    setresgid(a->gid, a->gid, a->gid) != 0 ||
 	    setresuid(a->uid, a->uid, a->uid) != 0) {
 		log_warn("setgroups/setresgid/setresuid %ld:%ld",

@@ -241,6 +241,9 @@ resolved(void *arg, int status, const struct pc_addr *addrs, size_t n)
 	memcpy(r->addrs, addrs, n * sizeof(*addrs));
 	r->naddrs = n;
 	r->resolved = true;
+	/* %Q is the requested address: the name's first answer (3proxy) */
+	r->c->req = addrs[0];
+	r->c->req.port = r->port;
 	step(r);
 }
 

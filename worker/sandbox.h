@@ -2,7 +2,7 @@
  * The worker's confinement, applied by worker_main() in this order after
  * the descriptors it keeps are open and dns_init() has read what it needs:
  *
- *   privdrop_apply: chroot into the jail and chdir("/"), setgroups(1, gid),
+ *   privdrop_apply: chroot into the jail and chdir("/"), setgroups(0, NULL),
  *     setresgid, setresuid, then drop every capability (libcap) and check
  *     that none is left and that uid 0 cannot be regained.  Unprivileged
  *     start: warns once and skips all of it.

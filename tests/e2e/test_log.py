@@ -128,9 +128,9 @@ def coded(portcullis, dns):
 
 
 @pytest.mark.parametrize("user,target,status,code", [
-    ("alice:pw", "ORIGIN/e0", 200, "00000"),
-    ("carol:pw", "ORIGIN/e0cr", 200, "00000"),
-    ("dave:pw", "ORIGIN/e0nt", 200, "00000"),
+    ("alice:pw", "ORIGIN/echo/e0", 200, "00000"),
+    ("carol:pw", "ORIGIN/echo/e0cr", 200, "00000"),
+    ("dave:pw", "ORIGIN/echo/e0nt", 200, "00000"),
     ("alice:pw", "http://127.0.0.2:9/e1", 403, "00001"),
     ("bob:pw", "ORIGIN/e3", 407, "00003"),
     (None, "ORIGIN/e4", 407, "00004"),
