@@ -594,7 +594,9 @@ http_drain(struct conn *c)
 		return;
 	st->draining = true;
 	st->client_keep = false;
-	if (st->phase == HP_HEAD && st->in.len == 0)
+	/* an idle kept-alive client goes now; a fresh one has its request
+	 * on the way (accepted just before the drain) and is served */
+	if (st->phase == HP_HEAD && st->in.len == 0 && !st->first)
 		conn_close(c, -1);
 }
 

@@ -67,12 +67,44 @@ dir_free_buf(struct dir *d)
 	d->cap = d->len = d->off = 0;
 }
 
+/* Empty pipes kept for reuse: a busy tunnel runs its source dry on
+ * almost every event, and making a pipe (pipe2 + F_SETPIPE_SZ) and closing
+ * it each time would double the syscalls per event.  An idle tunnel still
+ * holds no pipe; at most PIPE_POOL empty ones wait here per worker. */
+#define PIPE_POOL 32
+static int pipe_pool[PIPE_POOL][2];
+static int pipe_pooled;
+
+static int
+pipe_get(int fds[2])
+{
+	if (pipe_pooled > 0) {
+		pipe_pooled--;
+		fds[0] = pipe_pool[pipe_pooled][0];
+		fds[1] = pipe_pool[pipe_pooled][1];
+		return 0;
+	}
+	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
+		fds[0] = fds[1] = -1;
+		return -1;
+	}
+	/* fewer, larger moves; the default 64 KiB if refused */
+	(void)fcntl(fds[1], F_SETPIPE_SZ, SPLICE_PIPE);
+	return 0;
+}
+
 static void
 dir_close_pipe(struct dir *d)
 {
 	if (d->pipe[0] >= 0) {
-		close(d->pipe[0]);
-		close(d->pipe[1]);
+		if (d->inpipe == 0 && pipe_pooled < PIPE_POOL) {
+			pipe_pool[pipe_pooled][0] = d->pipe[0];
+			pipe_pool[pipe_pooled][1] = d->pipe[1];
+			pipe_pooled++;
+		} else {
+			close(d->pipe[0]);
+			close(d->pipe[1]);
+		}
 	}
 	d->pipe[0] = d->pipe[1] = -1;
 	d->inpipe = 0;
@@ -117,14 +149,8 @@ pump_splice(struct conn *c, struct relay_state *r, int i)
 			dir_close_pipe(d);
 			return 0;
 		}
-		if (d->pipe[0] < 0) {
-			if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
-				d->pipe[0] = d->pipe[1] = -1;
-				return 21;
-			}
-			/* fewer, larger moves; the default 64 KiB if refused */
-			(void)fcntl(d->pipe[1], F_SETPIPE_SZ, SPLICE_PIPE);
-		}
+		if (d->pipe[0] < 0 && pipe_get(d->pipe) != 0)
+			return 21;
 		k = splice(src_fd(c, i), NULL, d->pipe[1], NULL, SPLICE_PIPE,
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (k > 0) {
