@@ -19,7 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchlib import BIN, PY, REPO, Nginx, Portcullis, kill_pid
+from benchlib import (BIN, PY, REPO, Nginx, Portcullis, free_port,
+                      kill_pid, listening, stat, wait_for)
 
 HERE = Path(__file__).resolve().parent
 LOADGEN = str(HERE / "loadgen.py")
@@ -48,6 +49,8 @@ class Bench:
         self.nginx = Nginx(self.tmp)
         self.pc = Portcullis(self.tmp, self.nginx.port, log=log)
         self.helpers = []
+        self.bare = None          # bare_relay.c process: the CPU floor
+        self.bare_port = None
 
     # ---- bookkeeping -------------------------------------------------------
     def row(self, key, label, direct, through, unit):
@@ -70,6 +73,9 @@ class Bench:
                     p.wait(5)
                 except subprocess.TimeoutExpired:
                     kill_pid(p.pid, 9)
+        if self.bare is not None and self.bare.poll() is None:
+            kill_pid(self.bare.pid)
+            self.bare.wait(5)
         self.pc.stop()
         self.nginx.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -116,13 +122,35 @@ class Bench:
             "socks": ["--socks5", f"127.0.0.1:{self.pc.sp}",
                       n.url("/big.bin")],
             "tcppm": [f"http://127.0.0.1:{self.pc.tp}/big.bin"],
+            "bare": [f"http://127.0.0.1:{self.bare_port}/big.bin"],
         }[mode]
+
+    def start_bare(self):
+        """Builds and starts bench/bare_relay.c (a policy-free blocking
+        splice relay) in front of nginx; False when it cannot."""
+        exe = self.tmp / "bare_relay"
+        r = subprocess.run(["cc", "-O2", "-o", str(exe),
+                            str(HERE / "bare_relay.c"), "-lpthread"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            print(f"    bare_relay not built: {r.stderr.strip()}")
+            return False
+        self.bare_port = free_port()
+        self.bare = subprocess.Popen([str(exe), str(self.bare_port),
+                                      str(self.nginx.port)])
+        return wait_for(lambda: listening(self.bare_port), 5)
+
+    def cpu_of(self, mode):
+        if mode == "bare":
+            st = stat(self.bare.pid)
+            return st[2] / os.sysconf("SC_CLK_TCK") if st else 0.0
+        return self.pc.cpu_seconds()
 
     def bulk(self, mode, streams, size):
         """Wall-clock MB/s of `streams` parallel curls of `size` bytes each,
         and the server's CPU seconds per GB moved."""
         rng = ["-r", f"0-{size - 1}"] if size < self.nginx.big else []
-        cpu0 = self.pc.cpu_seconds()
+        cpu0 = self.cpu_of(mode)
         t0 = time.monotonic()
         procs = [subprocess.Popen(
             ["curl", "-s", "-o", "/dev/null", "--max-time", "120", "-w",
@@ -133,33 +161,53 @@ class Bench:
             out, _ = p.communicate(timeout=180)
             total += int(float(out or 0))
         wall = time.monotonic() - t0
-        cpu = self.pc.cpu_seconds() - cpu0
+        cpu = self.cpu_of(mode) - cpu0
         if total < streams * size:
             print(f"    {mode} x{streams}: short transfer {total} of "
                   f"{streams * size} bytes", flush=True)
         return total / wall / MB, (cpu / (total / GB) if total else None)
 
     def part_bulk(self):
-        print("bulk MB/s (curl -o /dev/null; best of 2) and server CPU s/GB")
+        """Rounds interleave the modes (direct, the three services and the
+        bare splice relay), so a noisy neighbour hits them alike.  MB/s is
+        the best round; CPU s/GB is the median round (1 stream only)."""
+        rounds = 3
+        print(f"bulk MB/s (curl -o /dev/null; best of {rounds}) and server "
+              f"CPU s/GB (median of {rounds})")
         size1 = (256 << 20) if self.quick else self.nginx.big
         size8 = (64 << 20) if self.quick else (256 << 20)
+        modes = ["direct", "connect", "socks", "tcppm"]
+        bare = self.start_bare()
         best = {}
         for streams, size in ((1, size1), (8, size8)):
-            for mode in ("direct", "connect", "socks", "tcppm"):
-                runs = [self.bulk(mode, streams, size) for _ in range(2)]
-                rate = max(r[0] for r in runs)
-                cpus = [r[1] for r in runs if r[1] is not None]
-                best[(mode, streams)] = (rate, min(cpus) if cpus else None)
+            ms = modes + (["bare"] if bare and streams == 1 else [])
+            runs = {m: [] for m in ms}
+            for _ in range(rounds):
+                for m in ms:
+                    runs[m].append(self.bulk(m, streams, size))
+            for m in ms:
+                cpus = sorted(r[1] for r in runs[m] if r[1] is not None)
+                best[(m, streams)] = (max(r[0] for r in runs[m]),
+                                      cpus[len(cpus) // 2] if cpus else None)
             d = best[("direct", streams)][0]
             for mode, label in (("connect", "HTTP CONNECT"),
                                 ("socks", "SOCKS5"), ("tcppm", "tcppm")):
                 self.row(f"bulk{streams}_{mode}",
                          f"bulk {label}, {streams} stream(s)", d,
                          best[(mode, streams)][0], "MB/s")
+        # the floor: the same download through a policy-free splice relay,
+        # shown in the "direct" column of the CPU rows
+        floor = None
+        if bare:
+            floor = best[("bare", 1)][1]
+            self.row("bulk1_bare", "bulk bare splice relay (reference), 1 "
+                     "stream", best[("direct", 1)][0], best[("bare", 1)][0],
+                     "MB/s")
         for mode, label in (("connect", "HTTP CONNECT"), ("socks", "SOCKS5"),
                             ("tcppm", "tcppm")):
-            self.row(f"cpu_{mode}", f"server CPU per GB, {label}, 1 stream",
-                     None, best[(mode, 1)][1], "s/GB")
+            self.row(f"cpu_{mode}", f"server CPU per GB, {label}, 1 stream "
+                     "(direct column: bare splice relay)",
+                     floor, best[(mode, 1)][1], "s/GB")
 
     # ---- SOCKS5 connections/s ------------------------------------------------
     def rate(self, mode, secs, get):
@@ -308,9 +356,12 @@ def main(argv):
             f"{'off' if '--nolog' in argv else 'on (file)'}.\n"
             "nginx 1 worker, access_log off, sendfile; portcullis default "
             "pool (one worker per CPU per service); all on loopback.\n"
-            "MB = 10^6 bytes, GB = 10^9 bytes. Bulk: best of 2 runs, "
-            "1 stream = 1 GiB, 8 streams = 8 x 256 MiB; CPU = utime+stime "
-            "of master and workers over the run / GB moved.\n"
+            "MB = 10^6 bytes, GB = 10^9 bytes. Bulk: 3 interleaved "
+            "rounds, MB/s the best, CPU the median; 1 stream = 1 GiB, "
+            "8 streams = 8 x 256 MiB (--quick: 256 MiB, 8 x 64 MiB); "
+            "CPU = utime+stime of master and workers over the run / GB "
+            "moved; the bare splice relay (bench/bare_relay.c: blocking "
+            "splice, no policy) is this machine's floor for it.\n"
             "Connections/s: 4 Python client processes; 'open + close' = "
             "TCP connect (+ SOCKS5 no-auth CONNECT) and close; direct = TCP "
             "connect to nginx and close.\n\n")
