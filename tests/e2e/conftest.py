@@ -155,6 +155,14 @@ def portcullis(tmp_path):
     yield start
     for srv in started:
         srv.stop()
+    # an ASan/UBSan build (make asan-e2e) reports on the server's stderr
+    for srv in started:
+        err = srv.stderr()
+        for mark in ("ERROR: AddressSanitizer", "runtime error:",
+                     "ERROR: LeakSanitizer"):
+            if mark in err:
+                pytest.fail(f"sanitizer report in {srv.dir}/stderr.txt:\n"
+                            + err[err.index(mark) - 200:][:3000])
 
 
 @pytest.fixture
