@@ -4,7 +4,9 @@
  *
  * dns_init() runs before chroot and the sandbox: it reads resolv.conf (when
  * no `nserver` is given) and lets c-ares seed its query ids, so nothing
- * opens a file afterwards (lookups are "b": DNS only, no /etc/hosts).  At
+ * opens a file afterwards (lookups are "b": DNS only; without `nserver`
+ * the hosts file is read here by dns_hosts.c, as the system resolver
+ * 3proxy then uses would).  At
  * run time c-ares needs socket(AF_INET/AF_INET6, DGRAM/STREAM), connect,
  * send/sendto/writev, recv/recvfrom/read, close, fcntl/ioctl(FIONBIO),
  * setsockopt, getsockname and getrandom; the seccomp list allows them.
@@ -24,6 +26,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "worker/dns.h"
+#include "worker/dns_hosts.h"
 #include "worker/ev.h"
 
 #define MAX_SOCKS   16
@@ -264,7 +267,8 @@ static_answer(const char *name, enum pc_family_pref pref, dns_cb *cb,
     void *arg)
 {
 	const struct cache_entry *e;
-	struct pc_addr            a;
+	struct pc_addr            a, addrs[DNS_MAX_ADDRS];
+	size_t                    n;
 
 	if (pc_addr_parse(name, &a) == 0) {
 		a.port = 0;
@@ -288,6 +292,11 @@ static_answer(const char *name, enum pc_family_pref pref, dns_cb *cb,
 		a.ip[0] = 127;
 		a.ip[3] = 2;
 		cb(arg, 0, &a, 1);
+		return 1;
+	}
+	if (cfg->nnservers == 0 &&
+	    (n = dns_hosts_lookup(name, pref, addrs, DNS_MAX_ADDRS)) > 0) {
+		cb(arg, 0, addrs, n);
 		return 1;
 	}
 	if ((e = cache_get(name, pref)) != NULL) {
@@ -380,6 +389,8 @@ dns_init(const struct pc_config *c)
 	}
 	for (size_t i = 0; i < c->nnservers; i++)
 		usevc |= c->nservers[i].tcp;
+	if (c->nnservers == 0)
+		(void)dns_hosts_load("/etc/hosts");
 	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
 		log_warnx("dns: ares_library_init failed");
 		return -1;
