@@ -15,6 +15,8 @@
 
 static struct ev_io lio;
 static int          lfd = -1;
+static struct pc_addr laddr;     /* the listener's; any = ask per socket */
+static bool         laddr_fixed;
 static unsigned     limit;      /* this worker's share of maxconn */
 static bool         paused;
 
@@ -42,12 +44,15 @@ accept_one(int fd, const struct sockaddr_storage *peer)
 	struct pc_addr          client, local;
 	int                     one = 1;
 
-	if (getsockname(fd, (struct sockaddr *)&me, &mlen) == -1) {
+	if (laddr_fixed) {
+		local = laddr;
+	} else if (getsockname(fd, (struct sockaddr *)&me, &mlen) == -1) {
 		close(fd);
 		return;
+	} else {
+		pc_addr_from_sockaddr(&local, (struct sockaddr *)&me);
 	}
 	pc_addr_from_sockaddr(&client, (const struct sockaddr *)peer);
-	pc_addr_from_sockaddr(&local, (struct sockaddr *)&me);
 	/* replies are written in pieces: do not let Nagle hold them back */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	conn_new(fd, &client, &local);
@@ -91,11 +96,19 @@ on_close(void)
 int
 accept_init(int listen_fd)
 {
-	uint32_t n = wctx.svc->workers ? wctx.svc->workers : 1;
-	uint32_t mc = wctx.svc->maxconn ? wctx.svc->maxconn : 500;
+	uint32_t                n = wctx.svc->workers ? wctx.svc->workers : 1;
+	uint32_t                mc = wctx.svc->maxconn ? wctx.svc->maxconn : 500;
+	struct sockaddr_storage ss;
+	socklen_t               slen = sizeof(ss);
 
 	limit = (mc + n - 1) / n;
 	lfd = listen_fd;
+	/* a listener on one address: every connection's local end is it */
+	laddr_fixed = false;
+	if (getsockname(lfd, (struct sockaddr *)&ss, &slen) == 0) {
+		pc_addr_from_sockaddr(&laddr, (struct sockaddr *)&ss);
+		laddr_fixed = !pc_addr_is_any(&laddr);
+	}
 	conn_set_close_hook(on_close);
 	if (ev_io_add(&lio, lfd, EPOLLIN | EPOLLEXCLUSIVE, on_listen, NULL)
 	    != 0) {

@@ -149,9 +149,12 @@ conn_free(void *p)
 void
 conn_close_server(struct conn *c)
 {
-	ev_io_del(&c->sio);
-	if (c->sfd >= 0)
+	if (c->sfd >= 0) {
+		ev_io_forget(&c->sio);
 		close(c->sfd);
+	} else {
+		ev_io_del(&c->sio);
+	}
 	c->sfd = -1;
 }
 
@@ -168,10 +171,13 @@ conn_close(struct conn *c, int code)
 	if (c->relay != NULL)
 		relay_release(c);
 	ev_timer_stop(&c->timer);
-	ev_io_del(&c->cio);
 	conn_close_server(c);
-	if (c->cfd >= 0)
+	if (c->cfd >= 0) {
+		ev_io_forget(&c->cio);
 		close(c->cfd);
+	} else {
+		ev_io_del(&c->cio);
+	}
 	c->cfd = -1;
 	if (c->proto->release != NULL)
 		c->proto->release(c);

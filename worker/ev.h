@@ -38,6 +38,16 @@ int      ev_io_add(struct ev_io *io, int fd, uint32_t events,
 	    ev_io_cb *cb, void *arg);
 int      ev_io_mod(struct ev_io *io, uint32_t events);
 void     ev_io_del(struct ev_io *io);   /* safe when not active */
+/* The caller closes io->fd right after: close() itself takes a descriptor
+ * out of the epoll set (a worker never duplicates one), so this only marks
+ * io inactive, saving an epoll_ctl per socket. */
+void     ev_io_forget(struct ev_io *io);
+/* A new callback for an active io, no syscall: the interest set stays. */
+void     ev_io_set_cb(struct ev_io *io, ev_io_cb *cb, void *arg);
+/* io watching fd with events and cb: a MOD when io already watches fd
+ * (only if the events differ), else an ADD (after a DEL if needed). */
+int      ev_io_take(struct ev_io *io, int fd, uint32_t events,
+	    ev_io_cb *cb, void *arg);
 void     ev_timer_start(struct ev_timer *t, uint64_t after_ms,
 	    ev_timer_cb *cb, void *arg);   /* re-arms if armed */
 void     ev_timer_stop(struct ev_timer *t);

@@ -112,6 +112,31 @@ ev_io_del(struct ev_io *io)
 	io->active = false;
 }
 
+void
+ev_io_forget(struct ev_io *io)
+{
+	io->active = false;
+}
+
+void
+ev_io_set_cb(struct ev_io *io, ev_io_cb *cb, void *arg)
+{
+	io->cb = cb;
+	io->arg = arg;
+}
+
+int
+ev_io_take(struct ev_io *io, int fd, uint32_t events, ev_io_cb *cb,
+    void *arg)
+{
+	if (io->active && io->fd == fd) {
+		ev_io_set_cb(io, cb, arg);
+		return ev_io_mod(io, events);
+	}
+	ev_io_del(io);
+	return ev_io_add(io, fd, events, cb, arg);
+}
+
 /* ---- timers: heap[i]->slot == i + 1 ---- */
 
 static void

@@ -426,7 +426,8 @@ request_done(struct conn *c, int code)
 	if (!st->reused) {
 		memcpy(st->srv_host, st->host, sizeof(st->srv_host));
 		st->srv_port = st->port;
-		if (ev_io_add(&c->sio, c->sfd, EPOLLIN, http_server_io, c) != 0) {
+		if (ev_io_take(&c->sio, c->sfd, EPOLLIN, http_server_io,
+		    c) != 0) {
 			http_fail(c, 90, false);
 			return;
 		}

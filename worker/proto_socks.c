@@ -108,7 +108,8 @@ fail(struct conn *c, int code)
 }
 
 /* The bound address for the reply: the local end of the outgoing socket
- * (c->ext names only the address when IP_BIND_ADDRESS_NO_PORT is used). */
+ * (normally c->ext, read right after connect(); asked again only when its
+ * port is missing). */
 static void
 bound_addr(const struct conn *c, struct pc_addr *a)
 {
@@ -116,7 +117,8 @@ bound_addr(const struct conn *c, struct pc_addr *a)
 	socklen_t               len = sizeof(ss);
 
 	*a = c->ext;
-	if (getsockname(c->sfd, (struct sockaddr *)&ss, &len) == 0)
+	if (a->port == 0 &&
+	    getsockname(c->sfd, (struct sockaddr *)&ss, &len) == 0)
 		pc_addr_from_sockaddr(a, (struct sockaddr *)&ss);
 }
 

@@ -310,16 +310,13 @@ preload(struct dir *d, const void *p, size_t n)
 	return 0;
 }
 
+/* keeps the interest set of an io already on fd (relay_io recomputes it
+ * and changes it only where it differs) */
 static int
 take_io(struct ev_io *io, int fd, struct conn *c)
 {
-	if (io->active && io->fd == fd) {
-		io->cb = relay_io;
-		io->arg = c;
-		return 0;
-	}
-	ev_io_del(io);
-	return ev_io_add(io, fd, 0, relay_io, c);
+	return ev_io_take(io, fd, io->active && io->fd == fd ? io->events : 0,
+	    relay_io, c);
 }
 
 void

@@ -68,7 +68,7 @@ state_free(struct request_state *r)
 		ipc_auth_cancel(r->auth_id);
 	ev_timer_stop(&r->timer);
 	if (r->fd >= 0) {
-		ev_io_del(&r->c->sio);
+		ev_io_forget(&r->c->sio);
 		close(r->fd);
 	}
 	free(r->host);
@@ -118,10 +118,17 @@ static void
 connect_failed(struct request_state *r)
 {
 	ev_timer_stop(&r->timer);
-	ev_io_del(&r->c->sio);
+	ev_io_forget(&r->c->sio);
 	close(r->fd);
 	r->fd = -1;
 	connect_next(r);
+}
+
+static void
+parked_io(struct ev_io *io, uint32_t revents)
+{
+	(void)revents;
+	(void)ev_io_mod(io, 0);
 }
 
 static void
@@ -143,7 +150,10 @@ connect_io(struct ev_io *io, uint32_t revents)
 		connect_failed(r);
 		return;
 	}
-	ev_io_del(&c->sio);
+	/* c->sio stays registered (EPOLLOUT) for the protocol to take over
+	 * with ev_io_take (one MOD instead of a DEL and an ADD); until then
+	 * an event only parks it */
+	ev_io_set_cb(&c->sio, parked_io, c);
 	c->sfd = r->fd;
 	r->fd = -1;
 	finish(r, 0);
