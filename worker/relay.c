@@ -120,6 +120,19 @@ count(struct conn *c, struct relay_state *r, int i, size_t k)
 		c->bytes_in += k;
 }
 
+/* EOF of direction i, its bytes delivered: shutdown(SHUT_WR) its
+ * destination, unless the other direction is done too: then the relay
+ * closes both sockets at once and close() sends the FIN itself. */
+static void
+pass_eof(struct conn *c, struct relay_state *r, int i)
+{
+	if (r->d[i].shut)
+		return;
+	if (!r->d[!i].shut)
+		(void)shutdown(dst_fd(c, i), SHUT_WR);
+	r->d[i].shut = true;
+}
+
 /* splice() mode: socket -> pipe -> socket, the bytes never enter user
  * space.  The pipe exists only while bytes are in flight. */
 static int
@@ -142,10 +155,7 @@ pump_splice(struct conn *c, struct relay_state *r, int i)
 				continue;
 		}
 		if (d->eof) {
-			if (!d->shut) {
-				(void)shutdown(dst_fd(c, i), SHUT_WR);
-				d->shut = true;
-			}
+			pass_eof(c, r, i);
 			dir_close_pipe(d);
 			return 0;
 		}
@@ -195,10 +205,7 @@ pump(struct conn *c, struct relay_state *r, int i)
 			return pump_splice(c, r, i);
 		}
 		if (d->eof) {
-			if (!d->shut) {
-				(void)shutdown(dst_fd(c, i), SHUT_WR);
-				d->shut = true;
-			}
+			pass_eof(c, r, i);
 			dir_free_buf(d);
 			return 0;
 		}
