@@ -41,6 +41,14 @@ conf_acl_rule_dup(struct pc_acl_rule *d, const struct pc_acl_rule *s)
 		d->dst_hosts[i].text = xstrdup(s->dst_hosts[i].text);
 	d->ports = dup_array(s->ports, s->nports, sizeof(*s->ports));
 	d->periods = dup_array(s->periods, s->nperiods, sizeof(*s->periods));
+	d->parents = dup_array(s->parents, s->nparents, sizeof(*s->parents));
+	for (size_t i = 0; i < s->nparents; i++) {
+		struct pc_parent *p = &d->parents[i];
+
+		p->host = p->host != NULL ? xstrdup(p->host) : NULL;
+		p->user = p->user != NULL ? xstrdup(p->user) : NULL;
+		p->pass = p->pass != NULL ? xstrdup(p->pass) : NULL;
+	}
 }
 
 static size_t
@@ -104,8 +112,8 @@ cmd_flush(struct conf_state *st, size_t argc, char **argv)
 	return 0;
 }
 
-static struct pc_acl_rule *
-last_rule(struct conf_state *st, const char *cmd)
+struct pc_acl_rule *
+conf_last_rule(struct conf_state *st, const char *cmd)
 {
 	struct pc_acl *acl;
 
@@ -120,7 +128,7 @@ last_rule(struct conf_state *st, const char *cmd)
 int
 cmd_nolog(struct conf_state *st, size_t argc, char **argv)
 {
-	struct pc_acl_rule *r = last_rule(st, argv[0]);
+	struct pc_acl_rule *r = conf_last_rule(st, argv[0]);
 
 	(void)argc;
 	if (r == NULL)
@@ -138,7 +146,7 @@ cmd_weight(struct conf_state *st, size_t argc, char **argv)
 	(void)argc;
 	if (conf_uint(argv[1], 0, UINT32_MAX, &w) != 0)
 		return conf_err(st, argv[1], "invalid weight");
-	if ((r = last_rule(st, argv[0])) == NULL)
+	if ((r = conf_last_rule(st, argv[0])) == NULL)
 		return -1;
 	r->weight = w;
 	return 0;

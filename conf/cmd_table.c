@@ -37,6 +37,8 @@ static const struct cmd cmds[] = {
 	{ "nscache6",    1, 1, cmd_nscache },
 	{ "nserver",     1, 1, cmd_nserver },
 	{ "nsrecord",    2, 2, cmd_nsrecord },
+	{ "parent",      4, 6, cmd_parent },
+	{ "parentretries", 1, 1, cmd_parentretries },
 	{ "pidfile",     1, 1, cmd_pidfile },
 	{ "proxy",       0, MANY, cmd_service },
 	{ "service",     0, 0, cmd_noop },    /* Windows service marker */
@@ -60,8 +62,8 @@ static const char *const unsupported[] = {
 	"bandlimout", "config", "connlim", "counter", "countall", "countin",
 	"countout", "delimchar", "dialer", "filtermaxsize", "force",
 	"logdump", "maxseg", "nobandlimin", "nobandlimout", "nocountall",
-	"nocountin", "nocountout", "noconnlim", "noforce", "parent",
-	"parentretries", "plugin", "radius", "redirect", "rotate", "system",
+	"nocountin", "nocountout", "noconnlim", "noforce",
+	"plugin", "radius", "redirect", "rotate", "system",
 	"writable",
 	/* TLS */
 	"ssl_certcache", "ssl_cli", "ssl_client", "ssl_client_alpn",

@@ -101,6 +101,7 @@ load(const char *name, const char *path, const char *text, size_t len,
 	cfg->path = path != NULL ? xstrdup(path) : NULL;
 	cfg->source = xstrdup(name);
 	memcpy(cfg->timeouts, default_timeouts, sizeof(cfg->timeouts));
+	cfg->parentretries = 2;     /* decision 5 */
 	st.cfg = cfg;
 	st.err = err;
 	st.errlen = errlen;

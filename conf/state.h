@@ -106,6 +106,12 @@ int   cmd_flush(struct conf_state *, size_t, char **);
 int   cmd_nolog(struct conf_state *, size_t, char **);
 int   cmd_weight(struct conf_state *, size_t, char **);
 int   cmd_service(struct conf_state *, size_t, char **);
+int   cmd_parent(struct conf_state *, size_t, char **);
+int   cmd_parentretries(struct conf_state *, size_t, char **);
+
+/* The last allow/deny rule of the ACL being built, for the commands that
+ * qualify it (nolog, weight, parent); an error naming cmd when none. */
+struct pc_acl_rule *conf_last_rule(struct conf_state *st, const char *cmd);
 
 /* Log targets (cmd_log.c): index of a target equal to (kind, path),
  * added when new. */

@@ -83,6 +83,12 @@ rule_free(struct pc_acl_rule *r)
 	free(r->dst_hosts);
 	free(r->ports);
 	free(r->periods);
+	for (size_t i = 0; i < r->nparents; i++) {
+		free(r->parents[i].host);
+		free(r->parents[i].user);
+		free(r->parents[i].pass);
+	}
+	free(r->parents);
 }
 
 static void

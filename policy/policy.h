@@ -72,6 +72,33 @@ struct pc_portrange { uint16_t lo, hi; };
 struct pc_period    { uint32_t start, end; };  /* seconds since local
                                                   midnight, end exclusive */
 
+/* `parent WEIGHT TYPE ADDR PORT [USER [PASS]]` (3proxy-language.md 2.9). */
+enum pc_parent_type {
+	PC_PARENT_TCP,       /* plain TCP to ADDR:PORT; ends the chain */
+	PC_PARENT_HTTP,      /* HTTP proxy, absolute-URI requests; ends it */
+	PC_PARENT_CONNECT,   /* HTTP CONNECT with the target's address */
+	PC_PARENT_CONNECTP,  /* connect+: with the name when known */
+	PC_PARENT_SOCKS4,
+	PC_PARENT_SOCKS4P,   /* socks4+: SOCKS4a, the name */
+	PC_PARENT_SOCKS5,
+	PC_PARENT_SOCKS5P,   /* socks5+: the name */
+	PC_PARENT_EXTIP,     /* not a hop: the outgoing address (ADDR, PORT 0) */
+};
+
+struct pc_parent {
+	enum pc_parent_type type;
+	uint32_t            weight;  /* 1..1000; 0 = fallback */
+	char               *host;    /* ADDR as written (lower case) */
+	struct pc_addr      addr;    /* ADDR when a literal; family 0: a name */
+	uint16_t            port;    /* 0 with ADDR 0.0.0.0: keep the target's */
+	bool                same_addr; /* ADDR 0.0.0.0, PORT != 0: the
+	                                  requested address, this port */
+	char               *user;    /* NULL: none; "*": the client's own */
+	char               *pass;
+	const char         *file;
+	int                 line;
+};
+
 struct pc_acl_rule {
 	enum pc_acl_action   action;
 	bool                 nolog;     /* `nolog` after the rule */
@@ -90,6 +117,8 @@ struct pc_acl_rule {
 	uint8_t              weekdays;  /* bit 0 Sunday .. bit 6 Saturday; 0 = any */
 	struct pc_period    *periods;   /* nperiods 0 = any time */
 	size_t               nperiods;
+	struct pc_parent    *parents;   /* `parent` lines after an allow */
+	size_t               nparents;
 	const char          *file;      /* where the rule was written */
 	int                  line;
 };
@@ -203,6 +232,7 @@ struct pc_config {
 	struct pc_nsrecord  *nsrecords;
 	size_t               nnsrecords;
 	bool                 fakeresolve;
+	uint32_t             parentretries; /* default 2 (decision 5) */
 	bool                 daemon;
 	char                *pidfile;
 	char                *chroot;     /* NULL: the master's empty jail */

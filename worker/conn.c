@@ -143,6 +143,10 @@ conn_free(void *p)
 	free(c->user);
 	free(c->host);
 	free(c->text);
+	if (c->parent_auth != NULL) {
+		explicit_bzero(c->parent_auth, strlen(c->parent_auth));
+		free(c->parent_auth);
+	}
 	free(c);
 }
 

@@ -64,6 +64,9 @@ struct conn {
 	uint64_t        pending;      /* protocol-private scratch */
 	struct request_state *req_state; /* request.c pipeline, or NULL */
 	struct relay_state   *relay;     /* relay.c bulk phase, or NULL */
+	bool            via_http_parent; /* c->sfd is an `http` parent: send
+	                                    requests in absolute form */
+	char           *parent_auth;  /* its "Basic ..." value, or NULL */
 	struct conn    *next, *prev;  /* worker's list of live connections */
 };
 

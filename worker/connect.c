@@ -19,10 +19,10 @@
 #endif
 
 static int
-bind_external(int fd, const struct pc_addr *dst)
+bind_external(int fd, const struct pc_addr *dst, const struct pc_addr *src)
 {
-	const struct pc_addr   *ext = dst->family == AF_INET6 ?
-	    &wctx.svc->ext6 : &wctx.svc->ext4;
+	const struct pc_addr   *ext = src != NULL ? src :
+	    dst->family == AF_INET6 ? &wctx.svc->ext6 : &wctx.svc->ext4;
 	struct pc_addr          a;
 	struct sockaddr_storage ss;
 	socklen_t               len;
@@ -41,6 +41,13 @@ bind_external(int fd, const struct pc_addr *dst)
 int
 connect_start(const struct pc_addr *dst, struct pc_addr *ext, int *code)
 {
+	return connect_start_from(dst, NULL, ext, code);
+}
+
+int
+connect_start_from(const struct pc_addr *dst, const struct pc_addr *src,
+    struct pc_addr *ext, int *code)
+{
 	struct sockaddr_storage ss, me;
 	socklen_t               len, mlen = sizeof(me);
 	int                     fd, one = 1;
@@ -54,7 +61,7 @@ connect_start(const struct pc_addr *dst, struct pc_addr *ext, int *code)
 		*code = 11;
 		return -1;
 	}
-	if (bind_external(fd, dst) != 0) {
+	if (bind_external(fd, dst, src) != 0) {
 		close(fd);
 		*code = 12;
 		return -1;

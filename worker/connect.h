@@ -13,5 +13,10 @@
  * bound/local address when known, or -1 with *code = 11 (socket),
  * 12 (bind) or 13 (connect refused at once). */
 int connect_start(const struct pc_addr *dst, struct pc_addr *ext, int *code);
+/* The same from the source address src (a parent's outgoing address, the
+ * HowTo's `parent W TYPE IP 0`) instead of external/-e; src of the other
+ * family than dst is ignored. */
+int connect_start_from(const struct pc_addr *dst, const struct pc_addr *src,
+	    struct pc_addr *ext, int *code);
 
 #endif

@@ -72,6 +72,7 @@ struct http_state {
 	struct hout      up;
 	uint8_t          req_body;    /* enum http_body */
 	bool             req_done;    /* whole request classified */
+	bool             up_proxy;    /* up is in absolute form (http parent) */
 	bool             head_req;
 	bool             client_keep; /* keep the client after this response */
 	bool             client_v10;

@@ -98,3 +98,34 @@ http_resp_build(const char *buf, const struct http_resp *r, bool keepalive,
 	o = put(o, "\r\n", 2);
 	return (size_t)(o - out);
 }
+
+size_t
+http_req_proxy_form(const char *head, size_t len, const char *auth,
+    char *out, size_t cap)
+{
+	const char *sp = memchr(head, ' ', len), *eol, *host, *hend;
+	size_t      alen = auth != NULL ? strlen(auth) : 0, need;
+	char       *o = out;
+
+	if (sp == NULL || (eol = memchr(head, '\n', len)) == NULL ||
+	    (size_t)(eol - head) + 7 > len || memcmp(eol + 1, "Host: ", 6) != 0)
+		return 0;
+	host = eol + 7;
+	if ((hend = memchr(host, '\r', len - (size_t)(host - head))) == NULL)
+		return 0;
+	need = len + sizeof("http://") + (size_t)(hend - host) +
+	    (auth != NULL ? sizeof("Proxy-Authorization: \r\n") + alen : 0);
+	if (need > cap)
+		return 0;
+	o = put(o, head, (size_t)(sp - head) + 1);          /* "GET " */
+	o = put(o, "http://", 7);
+	o = put(o, host, (size_t)(hend - host));            /* authority */
+	o = put(o, sp + 1, (size_t)(hend + 2 - (sp + 1)));  /* to Host CRLF */
+	if (auth != NULL) {
+		o = put(o, "Proxy-Authorization: ", 21);
+		o = put(o, auth, alen);
+		o = put(o, "\r\n", 2);
+	}
+	o = put(o, hend + 2, len - (size_t)(hend + 2 - head));
+	return (size_t)(o - out);
+}

@@ -23,5 +23,12 @@ size_t http_req_build(const char *buf, const struct http_req *r,
 	    bool keepalive, char *out);
 size_t http_resp_build(const char *buf, const struct http_resp *r,
 	    bool keepalive, char *out);
+/* A head built by http_req_build (origin form, Host on the second line)
+ * rewritten for an `http` parent proxy: absolute-form target
+ * "http://HOST/path" and, when auth is not NULL, Proxy-Authorization.
+ * Returns the length written to out, or 0 when cap is too small or the
+ * head is not of that shape.  out needs len + host + auth + 40 bytes. */
+size_t http_req_proxy_form(const char *head, size_t len, const char *auth,
+	    char *out, size_t cap);
 
 #endif

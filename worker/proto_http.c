@@ -233,6 +233,8 @@ run_pipeline(struct conn *c, bool reuse)
 		t.pass = st->cred + strlen(st->cred) + 1;
 	}
 	t.no_connect = reuse;
+	t.proxyform = st->op != PC_OP_HTTP_CONNECT;
+	t.http_tunnel = st->op == PC_OP_HTTP_CONNECT;
 	st->reused = reuse;
 	st->phase = HP_PIPELINE;
 	st->pipeline_ms = ev_now();
@@ -293,6 +295,7 @@ start_request(struct conn *c, const struct http_req *r)
 		st->up.len = (uint32_t)http_req_build(buf, r, st->client_keep,
 		    st->up.p);
 		st->up.off = 0;
+		st->up_proxy = false;
 	}
 	reuse = c->sfd >= 0 && r->method != HTTP_M_CONNECT &&
 	    st->srv_port == st->port && strcasecmp(st->srv_host, st->host) == 0;
@@ -405,6 +408,30 @@ connect_timed_out(const struct conn *c, int code)
 	    (uint64_t)wctx.cfg->timeouts[PC_TIMEOUT_CONNECT] * 1000;
 }
 
+/* The request goes to an `http` parent: absolute form, its credentials. */
+static int
+to_proxy_form(struct conn *c)
+{
+	struct http_state *st = c->proto_state;
+	size_t             cap = st->up.len + strlen(st->host) + 64 +
+	    (c->parent_auth != NULL ? strlen(c->parent_auth) + 32 : 0);
+	char              *p = malloc(cap);
+	size_t             n;
+
+	if (p == NULL)
+		return -1;
+	n = http_req_proxy_form(st->up.p, st->up.len, c->parent_auth, p, cap);
+	if (n == 0) {
+		free(p);
+		return -1;
+	}
+	free(st->up.p);
+	st->up.p = p;
+	st->up.len = (uint32_t)n;
+	st->up_proxy = true;
+	return 0;
+}
+
 static void
 request_done(struct conn *c, int code)
 {
@@ -421,6 +448,10 @@ request_done(struct conn *c, int code)
 	if (st->reused && c->sfd < 0) {
 		/* the kept connection closed while the pipeline ran */
 		http_retry(c);
+		return;
+	}
+	if (c->via_http_parent && !st->up_proxy && to_proxy_form(c) != 0) {
+		http_fail(c, 21, false);
 		return;
 	}
 	if (!st->reused) {

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "common/xmalloc.h"
+#include "worker/chain.h"
 #include "worker/connect.h"
 #include "worker/dns.h"
 #include "worker/ipc_client.h"
@@ -46,6 +47,9 @@ struct request_state {
 	size_t            naddrs, next_addr;
 	struct ev_timer   timer;         /* connect timeout */
 	int               fd;            /* connect in progress, or -1 */
+	size_t            rule;          /* allowing ACL rule, or -1 */
+	struct chain     *chain;         /* parents in progress, or NULL */
+	bool              proxyform, http_tunnel;
 };
 
 static void step(struct request_state *r);
@@ -67,6 +71,7 @@ state_free(struct request_state *r)
 	if (r->auth_id != 0)
 		ipc_auth_cancel(r->auth_id);
 	ev_timer_stop(&r->timer);
+	chain_cancel(r->chain);
 	if (r->fd >= 0) {
 		ev_io_forget(&r->c->sio);
 		close(r->fd);
@@ -216,6 +221,7 @@ acl_check(struct request_state *r, const char *user)
 	code = pc_acl_check(acl, &q, &rule);
 	if (code == PC_ACL_OK && rule != (size_t)-1 && acl->rules[rule].nolog)
 		r->c->nolog = true;
+	r->rule = code == PC_ACL_OK ? rule : (size_t)-1;
 	return code;
 }
 
@@ -255,6 +261,35 @@ resolved(void *arg, int status, const struct pc_addr *addrs, size_t n)
 	r->c->req = addrs[0];
 	r->c->req.port = r->port;
 	step(r);
+}
+
+/* ---- parents ---- */
+
+static void
+chain_done(void *arg, int code)
+{
+	struct request_state *r = arg;
+
+	r->chain = NULL;
+	finish(r, code);
+}
+
+static void
+start_chain(struct request_state *r)
+{
+	struct chain_target t;
+
+	memset(&t, 0, sizeof(t));
+	t.host = r->host;
+	if (r->naddrs > 0)
+		t.addr = r->addrs[0];
+	t.port = r->port;
+	t.user = r->user;
+	t.pass = r->pass;
+	t.proxyform = r->proxyform;
+	t.http_tunnel = r->http_tunnel;
+	r->chain = chain_start(r->c,
+	    &wctx.cfg->acls[wctx.svc->acl].rules[r->rule], &t, chain_done, r);
 }
 
 /* Runs the chain from r->method; each async step re-enters here. */
@@ -314,6 +349,11 @@ step(struct request_state *r)
 		finish(r, 0);
 		return;
 	}
+	if (chain[r->method] != PC_AUTH_NONE && r->rule != (size_t)-1 &&
+	    wctx.cfg->acls[wctx.svc->acl].rules[r->rule].nparents > 0) {
+		start_chain(r);
+		return;
+	}
 	connect_next(r);
 }
 
@@ -328,6 +368,9 @@ request_start(struct conn *c, const struct target_req *t, request_cb *cb)
 	r->op = t->op;
 	r->port = t->port;
 	r->no_connect = t->no_connect;
+	r->proxyform = t->proxyform;
+	r->http_tunnel = t->http_tunnel;
+	r->rule = (size_t)-1;
 	r->fd = -1;
 	r->host = t->host != NULL ? xstrdup(t->host) : NULL;
 	r->user = t->user != NULL ? xstrdup(t->user) : NULL;

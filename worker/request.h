@@ -6,7 +6,8 @@
  *   asynchronously) -> resolve the target name with c-ares -> check the ACL
  *   with user, client, target address and name, port and operation ->
  *   connect (non-blocking, bound to external/-e with
- *   IP_BIND_ADDRESS_NO_PORT, TCP_NODELAY, CONNECT timeout)
+ *   IP_BIND_ADDRESS_NO_PORT, TCP_NODELAY, CONNECT timeout), or, when the
+ *   allowing rule has `parent` lines, through the chain (chain.h)
  *
  * and calls back with 0 or the %E code of the failure:
  *   4 no username, 5 unknown user, 6/7/8 wrong password, 1 denied, 3 no ACL
@@ -33,6 +34,8 @@ struct target_req {
 	const char    *pass;
 	bool           no_connect;/* stop after the ACL (e.g. reuse a server
 	                             connection on keep-alive) */
+	bool           proxyform; /* chain.h: a request the proxy forwards */
+	bool           http_tunnel; /* chain.h: the proxy's CONNECT */
 };
 
 typedef void request_cb(struct conn *c, int code);
