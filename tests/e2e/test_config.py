@@ -94,7 +94,8 @@ this would be an error if it were read
     ("allow * 10.0.0.0/33", "10.0.0.0/33", None),
     ("allow * * * * HTTP_FROB", "HTTP_FROB", None),
     ("auth magic", "magic", None),
-    ("parent 1000 http 127.0.0.1 3128", "parent", "not supported yet"),
+    ("parent 1000 http 127.0.0.1 3128", "parent", "no allow or deny line"),
+    ("authcache ip 60", "authcache", "not supported yet"),
     ("pop3p -p1110", "pop3p", "not supported yet"),
     ("bandlimin 1000 *", "bandlimin", "not supported yet"),
 ])

@@ -575,14 +575,88 @@ test_globals(void)
 }
 
 static void
+test_parents(void)
+{
+	struct pc_config *c = load(
+	    "parentretries 5\n"
+	    "allow * * * 80\n"
+	    "parent 500 socks5+ 127.0.0.1 1080 bob \"p w\"\n"
+	    "parent 500 CONNECT Proxy.Example.Test 3128 *\n"
+	    "parent 0 http [::1] 8080\n"
+	    "parent 1000 tcp 0.0.0.0 8080\n"
+	    "parent 500 socks4 192.0.2.7 0\n"
+	    "parent 500 extip 192.0.2.8 0\n"
+	    "proxy\n"
+	    "allow *\n"
+	    "proxy -p3129\n");
+	const struct pc_parent *p;
+
+	if (c == NULL)
+		return;
+	CHECK_EQ_INT(c->parentretries, 5);
+	CHECK_EQ_INT(c->acls[0].rules[0].nparents, 6);
+	p = c->acls[0].rules[0].parents;
+	CHECK_EQ_INT(p[0].type, PC_PARENT_SOCKS5P);
+	CHECK_EQ_INT(p[0].weight, 500);
+	CHECK_STREQ(ntop(&p[0].addr), "127.0.0.1");
+	CHECK_EQ_INT(p[0].port, 1080);
+	CHECK_STREQ(p[0].user, "bob");
+	CHECK_STREQ(p[0].pass, "p w");
+	CHECK_EQ_INT(p[0].line, 3);
+	CHECK_EQ_INT(p[1].type, PC_PARENT_CONNECT);
+	CHECK_EQ_INT(p[1].addr.family, 0);
+	CHECK_STREQ(p[1].host, "proxy.example.test");
+	CHECK_STREQ(p[1].user, "*");
+	CHECK(p[1].pass == NULL);
+	CHECK_EQ_INT(p[2].weight, 0);
+	CHECK_EQ_INT(p[2].addr.family, AF_INET6);
+	CHECK(p[3].same_addr);
+	/* the HowTo's outgoing-address form and extip are the same */
+	CHECK_EQ_INT(p[4].type, PC_PARENT_EXTIP);
+	CHECK_EQ_INT(p[5].type, PC_PARENT_EXTIP);
+	/* the second service's ACL is a copy: the parents stay with rule 0 */
+	CHECK_EQ_INT(c->acls[c->svcs[1].acl].rules[0].nparents, 6);
+	CHECK_EQ_INT(c->acls[c->svcs[1].acl].rules[1].nparents, 0);
+	pc_config_free(c);
+
+	c = load("proxy\n");
+	if (c != NULL)
+		CHECK_EQ_INT(c->parentretries, 2);
+	pc_config_free(c);
+
+	FAILS("parent 1000 socks5 127.0.0.1 1080\n",
+	    "t.cfg:1: parent: no allow or deny line before it");
+	FAILS("deny *\nparent 1000 socks5 127.0.0.1 1080\n",
+	    "t.cfg:2: parent: must follow an allow line");
+	FAILS("allow *\nparent 1000 sox 127.0.0.1 1080\n",
+	    "t.cfg:2: sox: unknown parent type");
+	FAILS("allow *\nparent 1001 socks5 127.0.0.1 1080\n",
+	    "t.cfg:2: 1001: weight must be 0..1000");
+	FAILS("allow *\nparent 1000 socks5 127.0.0.1 65536\n",
+	    "t.cfg:2: 65536: invalid port");
+	FAILS("allow *\nparent 1000 socks5 bad/host 1080\n",
+	    "t.cfg:2: bad/host: invalid parent address");
+	FAILS("allow *\nparent 1000 pop3 0.0.0.0 0\n",
+	    "t.cfg:2: pop3: parent type not supported yet");
+	FAILS("allow *\nparent 1000 http 0.0.0.0 0\n",
+	    "t.cfg:2: 0.0.0.0: local redirection (0.0.0.0 0) is not "
+	    "supported yet");
+	FAILS("allow *\nparent 1000 socks5s 127.0.0.1 1080\n",
+	    "t.cfg:2: socks5s: TLS to a parent is not supported");
+	FAILS("allow *\nparent 1000 extip 192.0.2.1 0 u\n",
+	    "t.cfg:2: u: no credentials for an outgoing address");
+	FAILS("parentretries x\n", "t.cfg:1: x: expected 0..100");
+}
+
+static void
 test_refused(void)
 {
 	static const char *const later[] = {
-		"parent", "pop3p", "imapp", "smtpp", "ftppr", "udppm", "dnspr",
+		"pop3p", "imapp", "smtpp", "ftppr", "udppm", "dnspr",
 		"admin", "tlspr", "auto", "redirect", "bandlimin",
 		"nobandlimout", "connlim", "counter", "countin", "nocountall",
 		"rotate", "archiver", "logdump", "delimchar", "authcache",
-		"parentretries", "radius", "authnserver", "dialer", "system",
+		"radius", "authnserver", "dialer", "system",
 		"config", "writable", "plugin", "filtermaxsize", "force",
 		"noforce", "maxseg", "backlog", "ssl_mitm", "ssl_server_cert",
 		"pcre", "pcre_rewrite", "transparent",
@@ -698,6 +772,7 @@ main(void)
 	test_snapshots();
 	test_services();
 	test_globals();
+	test_parents();
 	test_refused();
 	test_include();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
