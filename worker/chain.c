@@ -129,6 +129,7 @@ finish(struct chain *ch, int code)
 	if (code == 0) {
 		/* c->sio stays registered for the protocol's ev_io_take */
 		ev_io_set_cb(&ch->c->sio, parked, ch->c);
+		ch->c->hops = (uint16_t)ch->nhops;   /* %h */
 		ch->c->sfd = ch->fd;
 		ch->fd = -1;
 	}

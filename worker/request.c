@@ -181,6 +181,7 @@ connect_next(struct request_state *r)
 		uint32_t       to = wctx.cfg->timeouts[PC_TIMEOUT_CONNECT];
 
 		dst.port = r->port;
+		c->hops = 0;
 		r->fd = connect_start(&dst, &c->ext, &code);
 		if (r->fd < 0)
 			continue;
