@@ -255,6 +255,7 @@ pc_msg_auth_req_enc(uint8_t *buf, uint32_t gen, uint32_t id,
 	pc_ipcw_addr(&w, &m->client);
 	pc_ipcw_str(&w, m->user, PC_IPC_USER_MAX);
 	pc_ipcw_str(&w, m->pass, PC_IPC_PASS_MAX);
+	pc_ipcw_u8(&w, m->kind);
 	return pc_ipcw_finish(&w);
 }
 
@@ -265,6 +266,9 @@ pc_msg_auth_req_dec(struct pc_ipcr *r, struct pc_msg_auth_req *m)
 	pc_ipcr_addr(r, &m->client);
 	pc_ipcr_str(r, m->user, PC_IPC_USER_MAX);
 	pc_ipcr_str(r, m->pass, PC_IPC_PASS_MAX);
+	m->kind = pc_ipcr_u8(r);
+	if (m->kind > PC_AUTH_KIND_CACHE)
+		return -1;
 	return pc_ipcr_end(r);
 }
 
@@ -276,6 +280,7 @@ pc_msg_auth_rep_enc(uint8_t *buf, uint32_t gen, uint32_t id,
 
 	pc_ipcw_init(&w, buf, PC_IPC_MAX, PC_IPC_AUTH_REP, id, gen);
 	pc_ipcw_u32(&w, m->code);
+	pc_ipcw_str(&w, m->user, PC_IPC_USER_MAX);
 	return pc_ipcw_finish(&w);
 }
 
@@ -283,6 +288,7 @@ int
 pc_msg_auth_rep_dec(struct pc_ipcr *r, struct pc_msg_auth_rep *m)
 {
 	m->code = pc_ipcr_u32(r);
+	pc_ipcr_str(r, m->user, PC_IPC_USER_MAX);
 	return pc_ipcr_end(r);
 }
 

@@ -58,17 +58,27 @@ struct pc_msg_ready {
 	uint8_t  jailed;   /* 1 = chroot + setuid done */
 };
 
+/* kind: what the worker asks.  PASSWORD: check user/pass against `users`
+ * (a success also fills the authcache).  CACHE: the `cache` auth type,
+ * a lookup in the master's authcache by client address, user and pass as
+ * `authcache` keys them (user and pass may be empty). */
+enum pc_auth_kind { PC_AUTH_KIND_PASSWORD = 0, PC_AUTH_KIND_CACHE = 1 };
+
 struct pc_msg_auth_req {
 	uint16_t       svc;
 	struct pc_addr client;
 	char           user[PC_IPC_USER_MAX + 1];
 	char           pass[PC_IPC_PASS_MAX + 1];
+	uint8_t        kind;      /* enum pc_auth_kind */
 };
 
-/* code: 0 ok, 5 unknown user, 6 wrong CL, 7 wrong CR, 8 wrong NT password
- * (the %E codes of the HowTo). */
+/* code: 0 ok, 5 unknown user, 6 wrong CL, 7 wrong CR, 8 wrong NT password,
+ * 10 authcache `limit` (the user is bound to another address), 4 a cache
+ * miss (the %E codes of the HowTo).  user: the cached user name of a CACHE
+ * hit, else "". */
 struct pc_msg_auth_rep {
 	uint32_t code;
+	char     user[PC_IPC_USER_MAX + 1];
 };
 
 struct pc_msg_stats {

@@ -11,8 +11,8 @@
 #include "conf/state.h"
 
 static const char *const auth_later[] = {
-	"cache", "cacheacl", "dnsname", "ldap", "nbname", "pam", "radius",
-	"useronly", "utf8tocp1251", "windows",
+	"cacheacl", "dnsname", "ldap", "pam", "radius", "utf8tocp1251",
+	"windows",
 };
 
 int
@@ -29,6 +29,12 @@ cmd_auth(struct conf_state *st, size_t argc, char **argv)
 			chain[i - 1] = PC_AUTH_IPONLY;
 		else if (strcmp(t, "strong") == 0)
 			chain[i - 1] = PC_AUTH_STRONG;
+		else if (strcmp(t, "useronly") == 0)
+			chain[i - 1] = PC_AUTH_USERONLY;
+		else if (strcmp(t, "cache") == 0)
+			chain[i - 1] = PC_AUTH_CACHE;
+		else if (strcmp(t, "nbname") == 0)
+			chain[i - 1] = PC_AUTH_NBNAME;
 		else {
 			for (size_t k = 0; k < sizeof(auth_later) /
 			    sizeof(auth_later[0]); k++)
@@ -82,6 +88,8 @@ check_secret(struct conf_state *st, const char *name, enum pc_pwtype type,
 			return conf_err(st, name, "not a crypt(3) hash this "
 			    "system supports");
 		return 0;
+	case PC_PW_SYS:
+		return 0;
 	}
 	return 0;
 }
@@ -123,8 +131,10 @@ user_set(struct conf_state *st, char *name, enum pc_pwtype type,
 	if (u != NULL) {
 		conf_warn(st, "user '%s' defined again: the later entry wins",
 		    name);
-		explicit_bzero(u->secret, strlen(u->secret));
-		free(u->secret);
+		if (u->secret != NULL) {
+			explicit_bzero(u->secret, strlen(u->secret));
+			free(u->secret);
+		}
 		free(name);
 	} else {
 		u = conf_push(&cfg->users, &cfg->nusers, sizeof(*u));
@@ -142,9 +152,14 @@ add_user(struct conf_state *st, const char *spec)
 	char           *name, *s;
 	size_t          nlen;
 
-	if (colon == NULL)
-		return conf_err(st, spec, "not supported yet: system "
-		    "authentication (user without password)");
+	if (colon == NULL) {
+		/* system authentication: the master checks the password
+		 * database at each login (decision 11) */
+		if (spec[0] == '\0' || strlen(spec) > PC_IPC_USER_MAX)
+			return conf_err(st, spec, "invalid user name");
+		user_set(st, xstrdup(spec), PC_PW_SYS, NULL);
+		return 0;
+	}
 	nlen = (size_t)(colon - spec);
 	name = xstrndup(spec, nlen);
 	if (nlen == 0 || nlen > PC_IPC_USER_MAX) {
@@ -166,6 +181,49 @@ add_user(struct conf_state *st, const char *spec)
 		return -1;
 	}
 	user_set(st, name, type, s);
+	return 0;
+}
+
+/* FLAGS are matched by word, as 3proxy matches them by substring:
+ * "ip,user,password" and "user,pass" both work. */
+int
+cmd_authcache(struct conf_state *st, size_t argc, char **argv)
+{
+	struct pc_authcache ac = { 0, 600, 262144 };
+	char               *flags = xstrdup(argv[1]), *save = NULL, *w;
+	int                 rc = 0;
+
+	for (w = strtok_r(flags, ",", &save); w != NULL && rc == 0;
+	    w = strtok_r(NULL, ",", &save)) {
+		if (strcmp(w, "ip") == 0)
+			ac.flags |= PC_AUTHCACHE_IP;
+		else if (strcmp(w, "user") == 0)
+			ac.flags |= PC_AUTHCACHE_USER;
+		else if (strcmp(w, "pass") == 0 || strcmp(w, "password") == 0)
+			ac.flags |= PC_AUTHCACHE_PASS;
+		else if (strcmp(w, "limit") == 0)
+			ac.flags |= PC_AUTHCACHE_LIMIT;
+		else if (strcmp(w, "acl") == 0 || strcmp(w, "ext") == 0 ||
+		    strncmp(w, "dst", 3) == 0 || strncmp(w, "srv", 3) == 0)
+			rc = conf_err(st, w, "authcache flag not supported yet");
+		else
+			rc = conf_err(st, w, "unknown authcache flag");
+	}
+	free(flags);
+	if (rc != 0)
+		return -1;
+	if (ac.flags == PC_AUTHCACHE_LIMIT || ac.flags == 0)
+		return conf_err(st, argv[1], "authcache needs ip, user or "
+		    "password");
+	if ((ac.flags & PC_AUTHCACHE_LIMIT) &&
+	    (ac.flags & (PC_AUTHCACHE_IP | PC_AUTHCACHE_USER)) !=
+	    (PC_AUTHCACHE_IP | PC_AUTHCACHE_USER))
+		return conf_err(st, argv[1], "limit needs ip and user");
+	if (argc > 2 && conf_uint(argv[2], 1, 86400 * 365, &ac.ttl_s) != 0)
+		return conf_err(st, argv[2], "invalid time");
+	if (argc > 3 && conf_uint(argv[3], 1, 16777216, &ac.max) != 0)
+		return conf_err(st, argv[3], "invalid number of entries");
+	st->cfg->authcache = ac;
 	return 0;
 }
 

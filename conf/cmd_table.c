@@ -19,6 +19,7 @@ struct cmd {
 static const struct cmd cmds[] = {
 	{ "allow",       0, 8, cmd_allow },
 	{ "auth",        1, PC_AUTH_MAX, cmd_auth },
+	{ "authcache",   1, 3, cmd_authcache },
 	{ "chroot",      1, 3, cmd_chroot },
 	{ "daemon",      0, 0, cmd_daemon },
 	{ "deny",        0, 8, cmd_allow },
@@ -58,7 +59,7 @@ static const char *const unsupported[] = {
 	"admin", "auto", "dnspr", "ftppr", "imapp", "pop3p", "smtpp",
 	"tlspr", "udppm",
 	/* general commands */
-	"archiver", "authcache", "authnserver", "backlog", "bandlimin",
+	"archiver", "authnserver", "backlog", "bandlimin",
 	"bandlimout", "config", "connlim", "counter", "countall", "countin",
 	"countout", "delimchar", "dialer", "filtermaxsize", "force",
 	"logdump", "maxseg", "nobandlimin", "nobandlimout", "nocountall",

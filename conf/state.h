@@ -101,6 +101,7 @@ int   cmd_log(struct conf_state *, size_t, char **);
 int   cmd_logformat(struct conf_state *, size_t, char **);
 int   cmd_auth(struct conf_state *, size_t, char **);
 int   cmd_users(struct conf_state *, size_t, char **);
+int   cmd_authcache(struct conf_state *, size_t, char **);
 int   cmd_allow(struct conf_state *, size_t, char **);
 int   cmd_flush(struct conf_state *, size_t, char **);
 int   cmd_nolog(struct conf_state *, size_t, char **);

@@ -13,6 +13,8 @@
  * helper later without changing the IPC.
  */
 #include <crypt.h>
+#include <pwd.h>
+#include <shadow.h>
 #include <string.h>
 
 #include "master/auth.h"
@@ -78,6 +80,26 @@ check_nt(const char *pass, const char *hex)
 	return ok;
 }
 
+/* System authentication: the shadow entry (the master runs as root), or
+ * the passwd entry's own hash where no shadow is used.  Locked and empty
+ * hashes never match: crypt_rn refuses "!..." and "*..." settings. */
+static int
+check_system(const char *user, const char *pass)
+{
+	struct spwd   *sp = getspnam(user);
+	struct passwd *pw;
+	const char    *hash = NULL;
+
+	if (sp != NULL)
+		hash = sp->sp_pwdp;
+	else if ((pw = getpwnam(user)) != NULL)
+		hash = pw->pw_passwd;
+	endspent();
+	if (hash == NULL || hash[0] == '\0' || strcmp(hash, "x") == 0)
+		return 0;
+	return check_crypt(pass, hash);
+}
+
 uint32_t
 auth_verdict(const struct pc_config *cfg, const char *user, const char *pass)
 {
@@ -89,9 +111,13 @@ auth_verdict(const struct pc_config *cfg, const char *user, const char *pass)
 			break;
 		}
 	}
+	if (u != NULL && u->type == PC_PW_SYS)
+		return check_system(user, pass) ? CODE_OK : CODE_BAD_CR;
 	if (u == NULL || u->secret == NULL)
 		return CODE_NO_USER;
 	switch (u->type) {
+	case PC_PW_SYS:
+		break;
 	case PC_PW_CL:
 		return ct_equal(pass, u->secret, 0) ? CODE_OK : CODE_BAD_CL;
 	case PC_PW_CR:

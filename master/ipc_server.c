@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "master/auth.h"
+#include "master/authcache.h"
 #include "master/ipc_server.h"
 #include "master/logwrite.h"
 #include "master/spawn.h"
@@ -165,9 +167,17 @@ on_auth(struct worker *w, struct pc_ipcr *r, const struct pc_ipc_hdr *h)
 	uint8_t                       b[PC_IPC_MAX];
 	int                           bad;
 
+	memset(&rep, 0, sizeof(rep));
 	bad = pc_msg_auth_req_dec(r, &q) != 0 || q.svc != w->svc;
-	if (!bad)
+	if (!bad && q.kind == PC_AUTH_KIND_CACHE) {
+		rep.code = authcache_lookup(&q.client, q.user, q.pass,
+		    time(NULL), rep.user, sizeof(rep.user));
+	} else if (!bad) {
 		rep.code = auth_verdict(M.cur->cfg, q.user, q.pass);
+		if (rep.code == 0)
+			rep.code = authcache_login(&q.client, q.user, q.pass,
+			    time(NULL));
+	}
 	explicit_bzero(&q, sizeof(q));
 	if (bad) {
 		worker_kill(w, "malformed AUTH_REQ");

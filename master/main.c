@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "conf/conf.h"
+#include "master/authcache.h"
 #include "master/daemon.h"
 #include "master/jail.h"
 #include "master/listen.h"
@@ -163,6 +164,7 @@ start(struct pc_config *cfg)
 	if (epoll_ctl(M.epfd, EPOLL_CTL_ADD, M.sigfd, &ev) == -1)
 		fatal("epoll_ctl");
 	M.gens = M.cur = g;
+	authcache_reset(&g->cfg->authcache);
 	monitor_reset(cfg);
 	spawn_gen(g);
 	log_debug("generation %u started", (unsigned)g->id);

@@ -25,6 +25,7 @@
 #include "master/logwrite.h"
 #include "master/master.h"
 #include "master/monitor.h"
+#include "master/authcache.h"
 #include "master/reload.h"
 #include "master/spawn.h"
 
@@ -98,6 +99,7 @@ start(void)
 	g->next = M.gens;
 	M.gens = g;
 	M.cur = g;
+	authcache_reset(&cfg->authcache);
 	monitor_reset(cfg);
 	spawn_gen(g);
 	in_progress = true;

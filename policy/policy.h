@@ -29,6 +29,20 @@ enum pc_auth_type {
 	PC_AUTH_NONE,    /* no auth, no ACL walk */
 	PC_AUTH_IPONLY,  /* ACL with the username hidden */
 	PC_AUTH_STRONG,  /* username+password against `users`, then ACL */
+	PC_AUTH_USERONLY,/* the client's username, no password, then ACL */
+	PC_AUTH_CACHE,   /* the master's authcache, then ACL */
+	PC_AUTH_NBNAME,  /* the client's NetBIOS name as username, then ACL */
+};
+
+/* `authcache FLAGS [SECONDS [ENTRIES]]` (3proxy-language.md 2.5). */
+#define PC_AUTHCACHE_IP    0x1
+#define PC_AUTHCACHE_USER  0x2
+#define PC_AUTHCACHE_PASS  0x4
+#define PC_AUTHCACHE_LIMIT 0x8
+struct pc_authcache {
+	uint8_t  flags;     /* 0: no cache */
+	uint32_t ttl_s;     /* default 600 */
+	uint32_t max;       /* entries, default 262144 */
 };
 #define PC_AUTH_MAX 8    /* longest `auth` chain kept */
 
@@ -154,7 +168,9 @@ int pc_acl_check(const struct pc_acl *acl, const struct pc_acl_req *req,
 bool pc_acl_rule_matches(const struct pc_acl_rule *r,
 	    const struct pc_acl_req *req);
 
-enum pc_pwtype { PC_PW_CL, PC_PW_CR, PC_PW_NT };
+/* PC_PW_SYS: `users name` without a password, checked against the
+ * system's password database by the master (decision 11). */
+enum pc_pwtype { PC_PW_CL, PC_PW_CR, PC_PW_NT, PC_PW_SYS };
 struct pc_user {
 	char          *name;
 	enum pc_pwtype type;
@@ -233,6 +249,7 @@ struct pc_config {
 	size_t               nnsrecords;
 	bool                 fakeresolve;
 	uint32_t             parentretries; /* default 2 (decision 5) */
+	struct pc_authcache  authcache;
 	bool                 daemon;
 	char                *pidfile;
 	char                *chroot;     /* NULL: the master's empty jail */

@@ -167,14 +167,14 @@ auth_find(uint32_t id)
 }
 
 static void
-auth_finish(struct pending_auth *p, uint32_t code)
+auth_finish(struct pending_auth *p, uint32_t code, const char *user)
 {
 	ipc_auth_cb *cb = p->cb;
 	void        *arg = p->arg;
 
 	p->id = 0;
 	nauths--;
-	cb(arg, code);
+	cb(arg, code, user);
 }
 
 uint32_t
@@ -220,7 +220,7 @@ auth_expire(void)
 
 	for (size_t i = 0; i < AUTH_MAX && nauths > 0; i++)
 		if (auths[i].id != 0 && auths[i].deadline <= now)
-			auth_finish(&auths[i], 4);
+			auth_finish(&auths[i], 4, "");
 }
 
 /* ---- incoming ---- */
@@ -244,7 +244,7 @@ on_message(const uint8_t *buf, size_t n)
 		if (pc_msg_auth_rep_dec(&r, &rep) != 0)
 			break;
 		if ((p = auth_find(h.id)) != NULL && h.id != 0)
-			auth_finish(p, rep.code);
+			auth_finish(p, rep.code, rep.user);
 		return;
 	case PC_IPC_DRAIN:
 		if (pc_msg_drain_dec(&r, &d) != 0)

@@ -12,7 +12,8 @@
 
 #include "common/ipc_msg.h"
 
-typedef void ipc_auth_cb(void *arg, uint32_t code);
+/* user: the cached name of a CACHE hit, else "" */
+typedef void ipc_auth_cb(void *arg, uint32_t code, const char *user);
 
 struct ipc_client_hooks {
 	void (*drain)(uint32_t grace_s);    /* DRAIN received */

@@ -27,6 +27,7 @@
 #include "worker/connect.h"
 #include "worker/dns.h"
 #include "worker/ipc_client.h"
+#include "worker/nbname.h"
 #include "worker/request.h"
 
 struct request_state {
@@ -39,6 +40,11 @@ struct request_state {
 	char             *user, *pass;
 	size_t            method;        /* index in the auth chain */
 	bool              verified;      /* strong: the master said yes */
+	bool              cache_asked;   /* cache: the master answered */
+	char             *cache_user;    /* cache: the hit's user, or NULL */
+	struct nbname_query *nbq;        /* nbname: query in flight */
+	bool              nb_asked;      /* nbname: answered (maybe "") */
+	char             *nb_user;       /* nbname: the name, or NULL */
 	bool              resolved;
 	uint32_t          auth_id;       /* outstanding AUTH_REQ, or 0 */
 	int               last_code;     /* failure of the last method tried */
@@ -51,6 +57,8 @@ struct request_state {
 	struct chain     *chain;         /* parents in progress, or NULL */
 	bool              proxyform, http_tunnel;
 };
+
+#define NBNAME_WAIT_MS 1500   /* NBSTAT answers come from the LAN */
 
 static void step(struct request_state *r);
 
@@ -70,6 +78,9 @@ state_free(struct request_state *r)
 		dns_cancel(r->dq);
 	if (r->auth_id != 0)
 		ipc_auth_cancel(r->auth_id);
+	nbname_cancel(r->nbq);
+	free(r->cache_user);
+	free(r->nb_user);
 	ev_timer_stop(&r->timer);
 	chain_cancel(r->chain);
 	if (r->fd >= 0) {
@@ -108,10 +119,12 @@ request_needs_password(void)
 	const enum pc_auth_type *chain;
 	size_t                   n = pc_service_auth(wctx.svc, &chain);
 
+	/* only when no method of the chain can pass without credentials;
+	 * `auth iponly strong` asks only after the ACL wanted a user */
 	for (size_t i = 0; i < n; i++)
-		if (chain[i] == PC_AUTH_STRONG)
-			return true;
-	return false;
+		if (chain[i] != PC_AUTH_STRONG && chain[i] != PC_AUTH_USERONLY)
+			return false;
+	return n > 0;
 }
 
 /* ---- connect ---- */
@@ -229,18 +242,76 @@ acl_check(struct request_state *r, const char *user)
 /* ---- the chain ---- */
 
 static void
-auth_done(void *arg, uint32_t code)
+auth_done(void *arg, uint32_t code, const char *user)
 {
 	struct request_state *r = arg;
 
+	(void)user;
 	r->auth_id = 0;
 	if (code == 0) {
 		r->verified = true;
+	} else if (code >= 10) {
+		finish(r, (int)code);     /* 10 and up stop the chain */
+		return;
 	} else {
 		r->last_code = (int)code;
 		r->method++;
 	}
 	step(r);
+}
+
+static void
+cache_done(void *arg, uint32_t code, const char *user)
+{
+	struct request_state *r = arg;
+
+	r->auth_id = 0;
+	r->cache_asked = true;
+	if (code == 0 && user[0] != '\0') {
+		r->cache_user = xstrdup(user);
+		conn_set_user(r->c, user);
+	} else if (code >= 10) {
+		finish(r, (int)code);
+		return;
+	} else {
+		r->last_code = 4;
+		r->method++;
+	}
+	step(r);
+}
+
+static void
+nb_done(void *arg, const char *name)
+{
+	struct request_state *r = arg;
+
+	r->nbq = NULL;
+	r->nb_asked = true;
+	if (name[0] != '\0') {
+		r->nb_user = xstrdup(name);
+		conn_set_user(r->c, name);
+	}
+	step(r);
+}
+
+/* Asks the master; false when the request could not even be sent. */
+static bool
+ask_master(struct request_state *r, enum pc_auth_kind kind)
+{
+	struct pc_msg_auth_req aq;
+
+	memset(&aq, 0, sizeof(aq));
+	aq.svc = wctx.svc_idx;
+	aq.client = r->c->client;
+	aq.kind = (uint8_t)kind;
+	if (r->user != NULL)
+		strncpy(aq.user, r->user, sizeof(aq.user) - 1);
+	if (r->pass != NULL)
+		strncpy(aq.pass, r->pass, sizeof(aq.pass) - 1);
+	r->auth_id = ipc_auth(&aq, kind == PC_AUTH_KIND_CACHE ? cache_done :
+	    auth_done, r);
+	explicit_bzero(aq.pass, sizeof(aq.pass));
+	return r->auth_id != 0;
 }
 
 static void
@@ -304,26 +375,33 @@ step(struct request_state *r)
 	while (r->method < n) {
 		enum pc_auth_type m = chain[r->method];
 
-		if (m == PC_AUTH_STRONG && !r->verified) {
-			struct pc_msg_auth_req aq;
+		const char       *acl_user = NULL;
 
-			if (r->user == NULL || r->pass == NULL) {
+		if (m == PC_AUTH_STRONG && !r->verified) {
+			if (r->user == NULL || r->pass == NULL ||
+			    !ask_master(r, PC_AUTH_KIND_PASSWORD)) {
 				r->last_code = 4;
 				r->method++;
 				continue;
 			}
-			memset(&aq, 0, sizeof(aq));
-			aq.svc = wctx.svc_idx;
-			aq.client = r->c->client;
-			strncpy(aq.user, r->user, sizeof(aq.user) - 1);
-			strncpy(aq.pass, r->pass, sizeof(aq.pass) - 1);
-			r->auth_id = ipc_auth(&aq, auth_done, r);
-			explicit_bzero(aq.pass, sizeof(aq.pass));
-			if (r->auth_id == 0) {
+			return;
+		}
+		if (m == PC_AUTH_USERONLY && r->user == NULL) {
+			r->last_code = 4;
+			r->method++;
+			continue;
+		}
+		if (m == PC_AUTH_CACHE && !r->cache_asked) {
+			if (!ask_master(r, PC_AUTH_KIND_CACHE)) {
 				r->last_code = 4;
 				r->method++;
 				continue;
 			}
+			return;
+		}
+		if (m == PC_AUTH_NBNAME && !r->nb_asked) {
+			r->nbq = nbname_start(&r->c->client, NBNAME_WAIT_MS,
+			    nb_done, r);
 			return;
 		}
 		if (!r->resolved) {
@@ -336,8 +414,13 @@ step(struct request_state *r)
 		}
 		if (m == PC_AUTH_NONE)
 			break;
-		r->last_code = acl_check(r, m == PC_AUTH_STRONG ? r->user :
-		    NULL);
+		if (m == PC_AUTH_STRONG || m == PC_AUTH_USERONLY)
+			acl_user = r->user;
+		else if (m == PC_AUTH_CACHE)
+			acl_user = r->cache_user;
+		else if (m == PC_AUTH_NBNAME)
+			acl_user = r->nb_user;
+		r->last_code = acl_check(r, acl_user);
 		if (r->last_code == PC_ACL_OK)
 			break;
 		r->method++;

@@ -44,8 +44,10 @@ typedef void request_cb(struct conn *c, int code);
 void request_start(struct conn *c, const struct target_req *t, request_cb *cb);
 /* Cancels the pipeline in flight (conn_close calls it). */
 void request_cancel(struct conn *c);
-/* True when the effective auth chain needs a password (strong) and the
- * client has not given one: protocols use it to ask (407, SOCKS method 2). */
+/* True when every method of the effective auth chain needs credentials
+ * from the client (strong, useronly): protocols then ask for them before
+ * running the pipeline (407, SOCKS method 2).  With other methods in the
+ * chain the pipeline runs first and a failure with code 4 asks. */
 bool request_needs_password(void);
 
 #endif

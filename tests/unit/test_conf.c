@@ -237,17 +237,43 @@ test_auth_users(void)
 	}
 	pc_config_free(c);
 
-	FAILS("auth cache strong\n", "t.cfg:1: cache: not supported yet");
-	FAILS("auth nbname\n", "t.cfg:1: nbname: not supported yet");
-	FAILS("auth useronly\n", "t.cfg:1: useronly: not supported yet");
+	c = load("auth iponly useronly cache nbname strong\n"
+	    "authcache ip,user,limit 30 100\n"
+	    "users bob sys:CL:x\nproxy\n");
+	if (c != NULL) {
+		CHECK_EQ_INT(c->svcs[0].nauth, 5);
+		CHECK_EQ_INT(c->svcs[0].auth[1], PC_AUTH_USERONLY);
+		CHECK_EQ_INT(c->svcs[0].auth[2], PC_AUTH_CACHE);
+		CHECK_EQ_INT(c->svcs[0].auth[3], PC_AUTH_NBNAME);
+		CHECK_EQ_INT(c->authcache.flags, PC_AUTHCACHE_IP |
+		    PC_AUTHCACHE_USER | PC_AUTHCACHE_LIMIT);
+		CHECK_EQ_INT(c->authcache.ttl_s, 30);
+		CHECK_EQ_INT(c->authcache.max, 100);
+		/* `users name` alone: system authentication */
+		CHECK_STREQ(c->users[0].name, "bob");
+		CHECK_EQ_INT(c->users[0].type, PC_PW_SYS);
+		CHECK(c->users[0].secret == NULL);
+	}
+	pc_config_free(c);
+	c = load("authcache user,password\n");
+	if (c != NULL) {
+		CHECK_EQ_INT(c->authcache.flags, PC_AUTHCACHE_USER |
+		    PC_AUTHCACHE_PASS);
+		CHECK_EQ_INT(c->authcache.ttl_s, 600);
+	}
+	pc_config_free(c);
+	FAILS("authcache limit\n", "t.cfg:1: limit: authcache needs ip, "
+	    "user or password");
+	FAILS("authcache ip,limit\n", "t.cfg:1: ip,limit: limit needs ip "
+	    "and user");
+	FAILS("authcache ip,frob\n", "t.cfg:1: frob: unknown authcache flag");
+	FAILS("authcache ip 0\n", "t.cfg:1: 0: invalid time");
 	FAILS("auth radius\n", "t.cfg:1: radius: not supported yet");
 	FAILS("auth strongest\n", "t.cfg:1: strongest: unknown auth type");
 	FAILS("auth\n", "t.cfg:1: auth: wrong number of arguments "
 	    "(expected 1 to 8)");
 	FAILS("auth none none none none none none none none none\n",
 	    "t.cfg:1: auth: wrong number of arguments (expected 1 to 8)");
-	FAILS("users bob\n", "t.cfg:1: bob: not supported yet: system "
-	    "authentication (user without password)");
 	FAILS("users bob:XX:pw\n", "t.cfg:1: bob: unknown password type 'XX' "
 	    "(expected CL, CR or NT)");
 	FAILS("users bob:NT:1234\n", "t.cfg:1: bob: NT hash must be 32 hex "
@@ -655,7 +681,7 @@ test_refused(void)
 		"pop3p", "imapp", "smtpp", "ftppr", "udppm", "dnspr",
 		"admin", "tlspr", "auto", "redirect", "bandlimin",
 		"nobandlimout", "connlim", "counter", "countin", "nocountall",
-		"rotate", "archiver", "logdump", "delimchar", "authcache",
+		"rotate", "archiver", "logdump", "delimchar",
 		"radius", "authnserver", "dialer", "system",
 		"config", "writable", "plugin", "filtermaxsize", "force",
 		"noforce", "maxseg", "backlog", "ssl_mitm", "ssl_server_cert",

@@ -73,7 +73,7 @@ static void
 test_auth(void)
 {
 	struct pc_msg_auth_req q, oq;
-	struct pc_msg_auth_rep p = { 7 }, op;
+	struct pc_msg_auth_rep p = { 7, "bob" }, op;
 	struct pc_ipcr         r;
 	struct pc_ipc_hdr      h;
 	size_t                 n;
@@ -85,6 +85,7 @@ test_auth(void)
 	inet_pton(AF_INET, "10.1.2.3", q.client.ip);
 	strcpy(q.user, "alice");
 	strcpy(q.pass, "s3cret:with:colons");
+	q.kind = PC_AUTH_KIND_CACHE;
 	n = pc_msg_auth_req_enc(buf, 9, 12345, &q);
 	CHECK(n > 16);
 	CHECK(pc_ipcr_init(&r, buf, n, &h) == 0);
@@ -97,6 +98,7 @@ test_auth(void)
 	CHECK_EQ_INT(oq.client.family, AF_INET);
 	CHECK_STREQ(oq.user, "alice");
 	CHECK_STREQ(oq.pass, "s3cret:with:colons");
+	CHECK_EQ_INT(oq.kind, PC_AUTH_KIND_CACHE);
 
 	/* a user name of exactly the limit passes, one more is rejected */
 	memset(q.user, 'u', PC_IPC_USER_MAX);
@@ -158,12 +160,19 @@ test_auth(void)
 	}
 
 	n = pc_msg_auth_rep_enc(buf, 9, 12345, &p);
-	CHECK_EQ_INT(n, 20);
+	CHECK_EQ_INT(n, 25);
 	CHECK(pc_ipcr_init(&r, buf, n, &h) == 0);
 	CHECK_EQ_INT(h.type, PC_IPC_AUTH_REP);
 	CHECK_EQ_INT(h.id, 12345);
 	CHECK(pc_msg_auth_rep_dec(&r, &op) == 0);
 	CHECK_EQ_INT(op.code, 7);
+	CHECK_STREQ(op.user, "bob");
+
+	/* an unknown kind is malformed */
+	q.kind = 2;
+	n = pc_msg_auth_req_enc(buf, 9, 1, &q);
+	CHECK(pc_ipcr_init(&r, buf, n, &h) == 0);
+	CHECK(pc_msg_auth_req_dec(&r, &oq) == -1);
 }
 
 static void
