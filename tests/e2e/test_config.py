@@ -95,7 +95,7 @@ this would be an error if it were read
     ("allow * * * * HTTP_FROB", "HTTP_FROB", None),
     ("auth magic", "magic", None),
     ("parent 1000 http 127.0.0.1 3128", "parent", "no allow or deny line"),
-    ("authcache ip 60", "authcache", "not supported yet"),
+    ("counter /tmp/c D", "counter", "not supported yet"),
     ("pop3p -p1110", "pop3p", "not supported yet"),
     ("bandlimin 1000 *", "bandlimin", "not supported yet"),
 ])
