@@ -7,8 +7,8 @@
  * same resolver as targets).  ADDR 0.0.0.0 with a PORT keeps the
  * requested address and changes the port; an ADDR with PORT 0 is the
  * HowTo's outgoing-address form, as is 3proxy 1.0's `extip ADDR 0`.
- * ADDR 0.0.0.0 PORT 0 (local redirection to another protocol handler) is
- * refused as not supported yet.
+ * `http 0.0.0.0 0` is a local redirection: the connection goes to the
+ * HTTP handler of the same worker (pop3 and ftp handlers: not yet).
  */
 #include <ctype.h>
 #include <string.h>
@@ -89,10 +89,12 @@ cmd_parent(struct conf_state *st, size_t argc, char **argv)
 		memset(&p.addr, 0, sizeof(p.addr));
 	}
 	any = p.addr.family != 0 && pc_addr_is_any(&p.addr);
-	if (any && port == 0 && p.type != PC_PARENT_EXTIP)
-		return conf_err(st, argv[3], "local redirection (0.0.0.0 0) "
-		    "is not supported yet");
-	if (p.type == PC_PARENT_EXTIP || port == 0) {
+	if (any && port == 0 && p.type == PC_PARENT_HTTP) {
+		p.local = true;
+	} else if (any && port == 0 && p.type != PC_PARENT_EXTIP) {
+		return conf_err(st, argv[2], "local redirection is only to "
+		    "http (pop3 and ftp: not supported yet)");
+	} else if (p.type == PC_PARENT_EXTIP || port == 0) {
 		/* the outgoing address: HowTo `parent W TYPE IP 0`, or extip */
 		if (p.addr.family == 0 || any)
 			return conf_err(st, argv[3], "the outgoing address must "

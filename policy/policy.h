@@ -107,6 +107,8 @@ struct pc_parent {
 	uint16_t            port;    /* 0 with ADDR 0.0.0.0: keep the target's */
 	bool                same_addr; /* ADDR 0.0.0.0, PORT != 0: the
 	                                  requested address, this port */
+	bool                local;   /* `http 0.0.0.0 0`: local redirection,
+	                                the HTTP handler of the same worker */
 	char               *user;    /* NULL: none; "*": the client's own */
 	char               *pass;
 	const char         *file;

@@ -196,6 +196,8 @@ attempt(struct chain *ch)
 	ch->nhops = 0;
 	ch->extip = -1;
 	for (size_t i = 0; i < n; i++) {
+		if (r->parents[idx[i]].local)
+			continue;     /* the HTTP handler itself: no hop */
 		if (r->parents[idx[i]].type == PC_PARENT_EXTIP)
 			ch->extip = (int)idx[i];
 		else

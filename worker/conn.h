@@ -67,6 +67,8 @@ struct conn {
 	bool            via_http_parent; /* c->sfd is an `http` parent: send
 	                                    requests in absolute form */
 	char           *parent_auth;  /* its "Basic ..." value, or NULL */
+	bool            redirect_http; /* request.c: the rule redirects this
+	                                  connection to the local HTTP handler */
 	struct conn    *next, *prev;  /* worker's list of live connections */
 };
 

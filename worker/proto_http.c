@@ -22,6 +22,7 @@
 #include "worker/http_conn.h"
 #include "worker/http_error.h"
 #include "worker/http_rewrite.h"
+#include "worker/redirect.h"
 #include "worker/relay.h"
 #include "worker/request.h"
 
@@ -89,6 +90,53 @@ http_start(struct conn *c)
 		return;
 	}
 	http_arm(c, PC_TIMEOUT_STRING_LONG);
+}
+
+static void parse_head(struct conn *c);
+
+void
+http_takeover(struct conn *c, const void *early, size_t n, const char *user,
+    const char *pass)
+{
+	struct http_state *st = calloc(1, sizeof(*st));
+
+	if (st == NULL) {
+		conn_close(c, 21);
+		return;
+	}
+	st->phase = HP_HEAD;
+	st->first = true;
+	c->proto = &proto_http;
+	c->proto_state = st;
+	if (user != NULL) {
+		size_t ul = strlen(user) + 1;
+		size_t pl = (pass != NULL ? strlen(pass) : 0) + 1;
+
+		if ((st->redir_cred = calloc(1, ul + pl)) == NULL) {
+			conn_close(c, 21);
+			return;
+		}
+		memcpy(st->redir_cred, user, ul);
+		if (pass != NULL)
+			memcpy(st->redir_cred + ul, pass, pl);
+	}
+	if (n > 0) {
+		if (hbuf_alloc(&st->in) != 0 ||
+		    hbuf_grow(&st->in, (uint32_t)n) != 0) {
+			conn_close(c, 21);
+			return;
+		}
+		memcpy(st->in.p, early, n);
+		st->in.len = (uint32_t)n;
+	}
+	if (ev_io_take(&c->cio, c->cfd, EPOLLIN, http_client_io, c) != 0) {
+		conn_close(c, 90);
+		return;
+	}
+	c->start_ms = ev_wallclock_ms();
+	http_arm(c, PC_TIMEOUT_STRING_LONG);
+	if (n > 0)
+		parse_head(c);
 }
 
 /* %T for a request that never parsed: its first line, cut short. */
@@ -192,8 +240,16 @@ take_credentials(struct http_state *st, const char *buf,
 	if (r->proxy_auth < 0 || http_basic_credentials(
 	    buf + r->m.hdrs[r->proxy_auth].value.off,
 	    r->m.hdrs[r->proxy_auth].value.len, user, sizeof(user), pass,
-	    sizeof(pass)) != 0)
+	    sizeof(pass)) != 0) {
+		/* redirected from SOCKS: the login given there */
+		if (st->redir_cred != NULL) {
+			ul = strlen(st->redir_cred) + 1;
+			pl = strlen(st->redir_cred + ul) + 1;
+			if ((st->cred = malloc(ul + pl)) != NULL)
+				memcpy(st->cred, st->redir_cred, ul + pl);
+		}
 		return;
+	}
 	ul = strlen(user) + 1;
 	pl = strlen(pass) + 1;
 	if ((st->cred = malloc(ul + pl)) != NULL) {
@@ -319,6 +375,25 @@ set_text(struct conn *c, const char *buf, struct http_span line)
 	conn_set_text(c, text);
 }
 
+/* %T of an origin-form request (transparent, or redirected from SOCKS):
+ * the URL it stands for, "GET http://host:port/path HTTP/1.1", so logs
+ * show what was fetched as they do for proxy-form requests. */
+static void
+set_text_url(struct conn *c, const char *buf, const struct http_req *r)
+{
+	char   text[4096];
+	int    k;
+
+	k = snprintf(text, sizeof(text), "%.*s http://%.*s%.*s %.8s",
+	    (int)r->mtext.len, buf + r->mtext.off,
+	    (int)r->authority.len, buf + r->authority.off,
+	    (int)r->path.len, buf + r->path.off,
+	    buf + r->m.line.off + r->m.line.len - 8);
+	if (k < 0)
+		return;
+	conn_set_text(c, text);
+}
+
 static void
 parse_head(struct conn *c)
 {
@@ -364,7 +439,9 @@ parse_head(struct conn *c)
 		return;
 	}
 	code = http_parse_request(st->in.p, (size_t)n, &r);
-	if (r.m.line.len > 0)
+	if (code == 0 && r.form == HTTP_FORM_ORIGIN)
+		set_text_url(c, st->in.p, &r);
+	else if (r.m.line.len > 0)
 		set_text(c, st->in.p, r.m.line);
 	else
 		text_from_line(c, st->in.p, (size_t)n);
@@ -640,6 +717,13 @@ http_release(struct conn *c)
 	if (st == NULL)
 		return;
 	drop_credentials(st);
+	if (st->redir_cred != NULL) {
+		size_t ul = strlen(st->redir_cred) + 1;
+
+		explicit_bzero(st->redir_cred, ul +
+		    strlen(st->redir_cred + ul) + 1);
+		free(st->redir_cred);
+	}
 	hbuf_free(&st->in);
 	hbuf_free(&st->resp);
 	free(st->up.p);

@@ -24,6 +24,7 @@
 
 #include "worker/conn.h"
 #include "worker/relay.h"
+#include "worker/redirect.h"
 #include "worker/request.h"
 #include "worker/socks_parse.h"
 
@@ -39,10 +40,12 @@ struct socks_state {
 	bool     userpass;            /* RFC 1929 credentials were given */
 	uint16_t len;                 /* bytes in buf */
 	struct socks5_userpass up;
+	char     ruser[256];          /* a SOCKS4 user id, for redirection */
 	uint8_t  buf[SOCKS_BUF];
 };
 
 static void socks_io(struct ev_io *io, uint32_t revents);
+static void socks_release(struct conn *c);
 
 static uint64_t
 timeout_ms(int which)
@@ -122,6 +125,34 @@ bound_addr(const struct conn *c, struct pc_addr *a)
 		pc_addr_from_sockaddr(a, (struct sockaddr *)&ss);
 }
 
+/* Local redirection (redirect.h): a granted reply naming no address,
+ * then the HTTP handler takes the client with what it sent already. */
+static void
+redirect(struct conn *c)
+{
+	struct socks_state *st = c->proto_state;
+	struct pc_addr      none;
+	struct socks_state  keep;
+	uint8_t             out[22];
+	size_t              n;
+
+	memset(&none, 0, sizeof(none));
+	none.family = AF_INET;
+	n = st->version == 4 ? socks4_reply(true, &none, out) :
+	    socks5_reply(0, &none, out);
+	if (reply(c, out, n) != 0) {
+		conn_close(c, SOCKS_E_SHORT);
+		return;
+	}
+	keep = *st;
+	socks_release(c);
+	conn_set_text(c, NULL);
+	http_takeover(c, keep.buf, keep.len, keep.userpass ? keep.up.user :
+	    keep.ruser[0] != '\0' ? keep.ruser : NULL,
+	    keep.userpass ? keep.up.pass : NULL);
+	explicit_bzero(&keep, sizeof(keep));
+}
+
 static void
 request_done(struct conn *c, int code)
 {
@@ -132,6 +163,10 @@ request_done(struct conn *c, int code)
 
 	if (code != 0) {
 		fail(c, code);
+		return;
+	}
+	if (c->redirect_http) {
+		redirect(c);
 		return;
 	}
 	bound_addr(c, &bnd);
@@ -184,7 +219,9 @@ run_request(struct conn *c, const struct socks_req *r)
 		t.pass = st->up.pass;
 	} else if (r->version == 4 && r->user[0] != '\0') {
 		t.user = r->user;    /* SOCKS4 has a user id, no password */
+		snprintf(st->ruser, sizeof(st->ruser), "%s", r->user);
 	}
+	t.may_redirect = true;
 	st->phase = PH_WAIT;
 	/* the pipeline owns the connection now; early data stays queued */
 	ev_timer_stop(&c->timer);

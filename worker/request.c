@@ -55,7 +55,7 @@ struct request_state {
 	int               fd;            /* connect in progress, or -1 */
 	size_t            rule;          /* allowing ACL rule, or -1 */
 	struct chain     *chain;         /* parents in progress, or NULL */
-	bool              proxyform, http_tunnel;
+	bool              proxyform, http_tunnel, may_redirect;
 };
 
 #define NBNAME_WAIT_MS 1500   /* NBSTAT answers come from the LAN */
@@ -435,8 +435,21 @@ step(struct request_state *r)
 	}
 	if (chain[r->method] != PC_AUTH_NONE && r->rule != (size_t)-1 &&
 	    wctx.cfg->acls[wctx.svc->acl].rules[r->rule].nparents > 0) {
-		start_chain(r);
-		return;
+		const struct pc_acl_rule *rule =
+		    &wctx.cfg->acls[wctx.svc->acl].rules[r->rule];
+		size_t                    local = 0;
+
+		for (size_t i = 0; i < rule->nparents; i++)
+			local += rule->parents[i].local;
+		if (local > 0 && r->may_redirect) {
+			r->c->redirect_http = true;
+			finish(r, 0);
+			return;
+		}
+		if (local < rule->nparents) {
+			start_chain(r);
+			return;
+		}
 	}
 	connect_next(r);
 }
@@ -454,6 +467,7 @@ request_start(struct conn *c, const struct target_req *t, request_cb *cb)
 	r->no_connect = t->no_connect;
 	r->proxyform = t->proxyform;
 	r->http_tunnel = t->http_tunnel;
+	r->may_redirect = t->may_redirect;
 	r->rule = (size_t)-1;
 	r->fd = -1;
 	r->host = t->host != NULL ? xstrdup(t->host) : NULL;

@@ -36,6 +36,13 @@ struct target_req {
 	                             connection on keep-alive) */
 	bool           proxyform; /* chain.h: a request the proxy forwards */
 	bool           http_tunnel; /* chain.h: the proxy's CONNECT */
+	bool           may_redirect; /* a rule with `parent 1000 http 0.0.0.0
+	                             0` ends the pipeline with code 0, no
+	                             server socket and c->redirect_http set:
+	                             the protocol hands the client to the
+	                             HTTP handler (redirect.h); elsewhere such
+	                             a parent is ignored (the HTTP handler
+	                             walks the ACL again and must not loop) */
 };
 
 typedef void request_cb(struct conn *c, int code);
