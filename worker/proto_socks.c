@@ -25,6 +25,7 @@
 #include "worker/conn.h"
 #include "worker/relay.h"
 #include "worker/redirect.h"
+#include "worker/socks_more.h"
 #include "worker/request.h"
 #include "worker/socks_parse.h"
 
@@ -41,6 +42,8 @@ struct socks_state {
 	uint16_t len;                 /* bytes in buf */
 	struct socks5_userpass up;
 	char     ruser[256];          /* a SOCKS4 user id, for redirection */
+	uint8_t  cmd;                 /* SOCKS_CMD_ of the request */
+	struct pc_addr want;          /* BIND/UDP: the address it names */
 	uint8_t  buf[SOCKS_BUF];
 };
 
@@ -165,6 +168,17 @@ request_done(struct conn *c, int code)
 		fail(c, code);
 		return;
 	}
+	if (st->cmd == SOCKS_CMD_BIND || st->cmd == SOCKS_CMD_UDP) {
+		struct pc_addr want = st->want;
+		uint8_t        version = st->version, cmd = st->cmd;
+
+		socks_release(c);
+		if (cmd == SOCKS_CMD_BIND)
+			socks_bind_start(c, version, &want);
+		else
+			socks_udp_start(c, &want);
+		return;
+	}
 	if (c->redirect_http) {
 		redirect(c);
 		return;
@@ -183,16 +197,19 @@ request_done(struct conn *c, int code)
 static void
 set_text(struct conn *c, const struct socks_req *r)
 {
-	char text[SOCKS_NAME_MAX + 32], ip[PC_ADDRSTRLEN];
+	char        text[SOCKS_NAME_MAX + 32], ip[PC_ADDRSTRLEN];
+	const char *verb = r->cmd == SOCKS_CMD_BIND ? "BIND" :
+	    r->cmd == SOCKS_CMD_UDP ? "UDPMAP" : "CONNECT";   /* 3proxy's */
 
 	if (r->atyp == SOCKS_ATYP_NAME) {
 		conn_set_host(c, r->host);
-		snprintf(text, sizeof(text), "CONNECT %s:%u", r->host, r->port);
+		snprintf(text, sizeof(text), "%s %s:%u", verb, r->host,
+		    r->port);
 	} else if (r->addr.family == AF_INET6) {
-		snprintf(text, sizeof(text), "CONNECT [%s]:%u",
+		snprintf(text, sizeof(text), "%s [%s]:%u", verb,
 		    pc_addr_ntop(&r->addr, ip, sizeof(ip)), r->port);
 	} else {
-		snprintf(text, sizeof(text), "CONNECT %s:%u",
+		snprintf(text, sizeof(text), "%s %s:%u", verb,
 		    pc_addr_ntop(&r->addr, ip, sizeof(ip)), r->port);
 	}
 	conn_set_text(c, text);
@@ -205,12 +222,17 @@ run_request(struct conn *c, const struct socks_req *r)
 	struct target_req   t;
 
 	set_text(c, r);
-	if (r->cmd != SOCKS_CMD_CONNECT) {   /* BIND, UDP: a later issue */
+	if (r->cmd == SOCKS_CMD_UDP && r->version != 5) {
 		fail(c, SOCKS_E_COMMAND);
 		return;
 	}
 	memset(&t, 0, sizeof(t));
-	t.op = PC_OP_CONNECT;
+	t.op = r->cmd == SOCKS_CMD_BIND ? PC_OP_BIND :
+	    r->cmd == SOCKS_CMD_UDP ? PC_OP_UDPASSOC : PC_OP_CONNECT;
+	t.no_connect = r->cmd != SOCKS_CMD_CONNECT;
+	st->cmd = r->cmd;
+	st->want = r->addr;
+	st->want.port = r->port;
 	t.host = r->atyp == SOCKS_ATYP_NAME ? r->host : NULL;
 	t.addr = r->addr;
 	t.port = r->port;

@@ -29,6 +29,7 @@ static const int allowed[] = {
 	SCMP_SYS(splice), SCMP_SYS(pipe2), SCMP_SYS(close),
 	/* connections in and out (socket() is restricted below) */
 	SCMP_SYS(accept4), SCMP_SYS(connect), SCMP_SYS(bind),
+	SCMP_SYS(listen),                     /* SOCKS BIND */
 	SCMP_SYS(shutdown), SCMP_SYS(getsockname), SCMP_SYS(getpeername),
 	SCMP_SYS(setsockopt), SCMP_SYS(getsockopt), SCMP_SYS(fcntl),
 	SCMP_SYS(ioctl),
