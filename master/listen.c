@@ -26,6 +26,7 @@
 
 struct listener {
 	struct pc_addr addr;
+	int            socktype;   /* SOCK_STREAM, or SOCK_DGRAM (udppm) */
 	int            fd;
 	unsigned       refs;
 	uint32_t       gen;        /* last generation that claimed it */
@@ -46,7 +47,7 @@ addr_text(const struct pc_addr *a, char *buf, size_t len)
 }
 
 static int
-bind_one(const struct pc_addr *a)
+bind_one(const struct pc_addr *a, int socktype)
 {
 	struct sockaddr_storage ss;
 	socklen_t               sl = pc_addr_to_sockaddr(a, &ss);
@@ -56,7 +57,7 @@ bind_one(const struct pc_addr *a)
 		errno = EAFNOSUPPORT;
 		return -1;
 	}
-	fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(a->family, socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
@@ -70,7 +71,7 @@ bind_one(const struct pc_addr *a)
 			goto fail;
 	}
 	if (bind(fd, (struct sockaddr *)&ss, sl) == -1 ||
-	    listen(fd, LISTEN_BACKLOG) == -1)
+	    (socktype == SOCK_STREAM && listen(fd, LISTEN_BACKLOG) == -1))
 		goto fail;
 	return fd;
 fail:
@@ -90,10 +91,11 @@ unref(size_t i)
 }
 
 static int
-find(const struct pc_addr *a)
+find(const struct pc_addr *a, int socktype)
 {
 	for (size_t i = 0; i < ntab; i++)
 		if (tab[i].fd >= 0 && tab[i].addr.family == a->family &&
+		    tab[i].socktype == socktype &&
 		    pc_addr_equal(&tab[i].addr, a))
 			return (int)i;
 	return -1;
@@ -115,7 +117,9 @@ claim(struct gen *g, size_t s, char *err, size_t errlen)
 {
 	const struct pc_service *svc = &g->cfg->svcs[s];
 	char                     at[PC_ADDRSTRLEN + 8];
-	int                      i = find(&svc->listen);
+	int                      type = pc_svc_is_udp(svc->type) ?
+	    SOCK_DGRAM : SOCK_STREAM;
+	int                      i = find(&svc->listen, type);
 	size_t                   k;
 
 	addr_text(&svc->listen, at, sizeof(at));
@@ -129,7 +133,7 @@ claim(struct gen *g, size_t s, char *err, size_t errlen)
 		return -1;
 	}
 	if (i < 0) {
-		int fd = bind_one(&svc->listen);
+		int fd = bind_one(&svc->listen, type);
 
 		if (fd == -1) {
 			snprintf(err, errlen, "%s:%d: %s: cannot listen on "
@@ -139,6 +143,7 @@ claim(struct gen *g, size_t s, char *err, size_t errlen)
 		}
 		k = slot_for();
 		tab[k].addr = svc->listen;
+		tab[k].socktype = type;
 		tab[k].fd = fd;
 		tab[k].refs = 0;
 		i = (int)k;

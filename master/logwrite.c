@@ -171,6 +171,7 @@ event_name(enum pc_svc_type t)
 	case PC_SVC_PROXY: return "PROXY";
 	case PC_SVC_SOCKS: return "SOCKS";   /* the listener logs as SOCKS */
 	case PC_SVC_TCPPM: return "TCPPM";
+	case PC_SVC_UDPPM: return "UDPPM";
 	default:           return "SERVR";
 	}
 }

@@ -36,6 +36,8 @@ service_proto(void)
 		return &proto_socks;
 	case PC_SVC_TCPPM:
 		return &proto_tcppm;
+	case PC_SVC_UDPPM:
+		return &proto_udppm;
 	default:
 		return NULL;
 	}

@@ -29,6 +29,7 @@ struct proto {
 extern const struct proto proto_http;   /* worker/proto_http.c */
 extern const struct proto proto_socks;  /* worker/proto_socks.c */
 extern const struct proto proto_tcppm;  /* worker/proto_tcppm.c */
+extern const struct proto proto_udppm;  /* worker/proto_udppm.c */
 
 struct worker_ctx {                     /* the worker's read-only context */
 	const struct pc_config  *cfg;

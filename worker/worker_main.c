@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "worker/accept.h"
+#include "worker/udppm.h"
 #include "worker/conn_life.h"
 #include "worker/dns.h"
 #include "worker/ipc_client.h"
@@ -53,7 +54,10 @@ on_drain(uint32_t grace_s)
 	if (draining)
 		return;
 	draining = true;
-	accept_stop();
+	if (pc_svc_is_udp(wctx.svc->type))
+		udppm_stop();
+	else
+		accept_stop();
 	conn_set_close_hook(maybe_finish);
 	conn_drain_all();
 	maybe_finish();
@@ -64,7 +68,10 @@ on_drain(uint32_t grace_s)
 static void
 on_shutdown(void)
 {
-	accept_stop();
+	if (pc_svc_is_udp(wctx.svc->type))
+		udppm_stop();
+	else
+		accept_stop();
 	conn_close_all(-1);
 	stop = 1;
 }
@@ -141,7 +148,8 @@ worker_main(const struct pc_worker_args *a)
 	raise_fd_limit(a->privileged);
 	if (ev_init() != 0 || dns_init(a->cfg) != 0 ||
 	    ipc_client_init(a->ipc_fd, a->gen, &hooks) != 0 ||
-	    accept_init(a->listen_fd) != 0)
+	    (pc_svc_is_udp(s->type) ? udppm_init(a->listen_fd) :
+	    accept_init(a->listen_fd)) != 0)
 		_exit(PC_EX_CONFIG);
 	if (privdrop_apply(a) != 0 || sandbox_apply(a->sandbox) != 0)
 		_exit(PC_EX_CONFIG);

@@ -488,9 +488,21 @@ test_services(void)
 	    "one word: -p3128)");
 	FAILS("tcppm 1 2\n", "t.cfg:1: tcppm: wrong number of arguments "
 	    "(expected [options] LOCALPORT HOST PORT)");
-	FAILS("tcppm -p5 1 h 2\n", "t.cfg:1: -p5: tcppm takes its port as "
-	    "LOCALPORT, not -p");
+	FAILS("tcppm -p5 1 h 2\n", "t.cfg:1: -p5: a port mapper takes its "
+	    "port as LOCALPORT, not -p");
 	FAILS("tcppm 0 h 2\n", "t.cfg:1: 0: invalid port");
+	c = load("udppm -s 5353 ns.test 53\nudppm 5354 127.0.0.1 53\n");
+	if (c != NULL) {
+		CHECK_EQ_INT(c->svcs[0].type, PC_SVC_UDPPM);
+		CHECK(c->svcs[0].single);
+		CHECK(!c->svcs[1].single);
+		CHECK_EQ_INT(c->svcs[0].workers, 1);
+		CHECK_EQ_INT(c->svcs[0].listen.port, 5353);
+		CHECK_STREQ(c->svcs[0].target_host, "ns.test");
+	}
+	pc_config_free(c);
+	FAILS("tcppm -s 1 h 2\n", "t.cfg:1: -s: not supported yet: "
+	    "option -s");
 	FAILS("tcppm 1 h 99999\n", "t.cfg:1: 99999: invalid port");
 	FAILS("tcppm 1 bad/host 2\n", "t.cfg:1: bad/host: invalid host");
 	FAILS("tcppm 1 unix:/s 2\n", "t.cfg:1: unix:/s: not supported yet: "
@@ -664,9 +676,13 @@ test_parents(void)
 	    "t.cfg:2: bad/host: invalid parent address");
 	FAILS("allow *\nparent 1000 pop3 0.0.0.0 0\n",
 	    "t.cfg:2: pop3: parent type not supported yet");
-	FAILS("allow *\nparent 1000 http 0.0.0.0 0\n",
-	    "t.cfg:2: 0.0.0.0: local redirection (0.0.0.0 0) is not "
-	    "supported yet");
+	c = load("allow *\nparent 1000 http 0.0.0.0 0\nsocks\n");
+	if (c != NULL)
+		CHECK(c->acls[0].rules[0].parents[0].local);
+	pc_config_free(c);
+	FAILS("allow *\nparent 1000 socks5 0.0.0.0 0\n",
+	    "t.cfg:2: socks5: local redirection is only to http (pop3 and "
+	    "ftp: not supported yet)");
 	FAILS("allow *\nparent 1000 socks5s 127.0.0.1 1080\n",
 	    "t.cfg:2: socks5s: TLS to a parent is not supported");
 	FAILS("allow *\nparent 1000 extip 192.0.2.1 0 u\n",
@@ -678,7 +694,7 @@ static void
 test_refused(void)
 {
 	static const char *const later[] = {
-		"pop3p", "imapp", "smtpp", "ftppr", "udppm", "dnspr",
+		"pop3p", "imapp", "smtpp", "ftppr", "dnspr",
 		"admin", "tlspr", "auto", "redirect", "bandlimin",
 		"nobandlimout", "connlim", "counter", "countin", "nocountall",
 		"rotate", "archiver", "logdump", "delimchar",
