@@ -36,6 +36,7 @@
 
 struct dns_query {
 	dns_cb             *cb;
+	dns_raw_cb         *rawcb;      /* dns_forward */
 	void               *arg;
 	bool                cancelled;
 	enum pc_family_pref pref;
@@ -335,6 +336,51 @@ dns_resolve(const char *name, enum pc_family_pref pref, dns_cb *cb,
 	    pref == PC_FAM_6 ? AF_INET6 : AF_UNSPEC;
 	hints.ai_flags = ARES_AI_NOSORT;
 	ares_getaddrinfo(channel, lname, NULL, &hints, on_answer, q);
+	arm_timer();
+	return q;
+}
+
+static bool in_send, sent_done;   /* ares_send answered at once */
+
+static void
+on_raw(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct dns_query *q = arg;
+
+	(void)timeouts;
+	if (in_send)
+		sent_done = true;
+	/* an answer is an answer, NXDOMAIN and SERVFAIL included: c-ares
+	 * reports those as errors but hands the message over */
+	(void)status;
+	if (!q->cancelled)
+		q->rawcb(q->arg, abuf != NULL && alen > 0 ? 0 : 100, abuf,
+		    abuf != NULL && alen > 0 ? (size_t)alen : 0);
+	free(q);
+}
+
+bool
+dns_ready(void)
+{
+	return ready;
+}
+
+struct dns_query *
+dns_forward(const uint8_t *query, size_t n, dns_raw_cb *cb, void *arg)
+{
+	struct dns_query *q;
+
+	if (!ready || n < 12 || n > 65535)
+		return NULL;
+	q = xcalloc(1, sizeof(*q));
+	q->rawcb = cb;
+	q->arg = arg;
+	in_send = true;
+	sent_done = false;
+	ares_send(channel, query, (int)n, on_raw, q);
+	in_send = false;
+	if (sent_done)
+		return NULL;        /* cb has run (and q is gone) */
 	arm_timer();
 	return q;
 }

@@ -7,6 +7,7 @@
 #ifndef PC_WORKER_DNS_H
 #define PC_WORKER_DNS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/addr.h"
@@ -27,5 +28,17 @@ int  dns_init(const struct pc_config *cfg);
 struct dns_query *dns_resolve(const char *name, enum pc_family_pref pref,
 	    dns_cb *cb, void *arg);
 void dns_cancel(struct dns_query *q);   /* cb will not be called */
+
+/* A DNS message as it is (dnspr: types other than A/AAAA, or -s) sent to
+ * the `nserver` servers with their failover, c-ares retrying over TCP when
+ * an answer is truncated.  cb gets status 0 and the answer's bytes, or
+ * 100 and no bytes.  Returns a handle, or NULL when cb has already run
+ * (an immediate failure) or, without calling cb, when n is not a DNS
+ * message size or the resolver is not usable (check before: dns_ready). */
+typedef void dns_raw_cb(void *arg, int status, const uint8_t *answer,
+	    size_t n);
+struct dns_query *dns_forward(const uint8_t *query, size_t n,
+	    dns_raw_cb *cb, void *arg);
+bool dns_ready(void);      /* servers known: forwarding can work */
 
 #endif

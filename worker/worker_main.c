@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "worker/accept.h"
+#include "worker/dnspr.h"
 #include "worker/udppm.h"
 #include "worker/conn_life.h"
 #include "worker/dns.h"
@@ -28,6 +29,8 @@
 
 #define FD_WANT      65536  /* 10k tunnels need two descriptors each */
 #define RELAY_SPLICE true   /* default: the benchmark favours it */
+
+static void listener_stop(void);
 
 static volatile int stop;
 static bool         draining;
@@ -54,10 +57,7 @@ on_drain(uint32_t grace_s)
 	if (draining)
 		return;
 	draining = true;
-	if (pc_svc_is_udp(wctx.svc->type))
-		udppm_stop();
-	else
-		accept_stop();
+	listener_stop();
 	conn_set_close_hook(maybe_finish);
 	conn_drain_all();
 	maybe_finish();
@@ -68,10 +68,7 @@ on_drain(uint32_t grace_s)
 static void
 on_shutdown(void)
 {
-	if (pc_svc_is_udp(wctx.svc->type))
-		udppm_stop();
-	else
-		accept_stop();
+	listener_stop();
 	conn_close_all(-1);
 	stop = 1;
 }
@@ -113,6 +110,29 @@ relay_mode(void)
 	relay_set_splice(m != NULL ? strcmp(m, "splice") == 0 : RELAY_SPLICE);
 }
 
+/* The service's socket: accepted connections, or datagrams (udppm,
+ * dnspr). */
+static int
+listener_init(const struct pc_service *s, int fd)
+{
+	if (s->type == PC_SVC_DNSPR)
+		return dnspr_init(fd);
+	if (s->type == PC_SVC_UDPPM)
+		return udppm_init(fd);
+	return accept_init(fd);
+}
+
+static void
+listener_stop(void)
+{
+	if (wctx.svc->type == PC_SVC_DNSPR)
+		dnspr_stop();
+	else if (wctx.svc->type == PC_SVC_UDPPM)
+		udppm_stop();
+	else
+		accept_stop();
+}
+
 static void
 quiet_signals(void)
 {
@@ -148,8 +168,7 @@ worker_main(const struct pc_worker_args *a)
 	raise_fd_limit(a->privileged);
 	if (ev_init() != 0 || dns_init(a->cfg) != 0 ||
 	    ipc_client_init(a->ipc_fd, a->gen, &hooks) != 0 ||
-	    (pc_svc_is_udp(s->type) ? udppm_init(a->listen_fd) :
-	    accept_init(a->listen_fd)) != 0)
+	    listener_init(s, a->listen_fd) != 0)
 		_exit(PC_EX_CONFIG);
 	if (privdrop_apply(a) != 0 || sandbox_apply(a->sandbox) != 0)
 		_exit(PC_EX_CONFIG);
