@@ -158,6 +158,12 @@ socks_bind_start(struct conn *c, uint8_t version, const struct pc_addr *want)
 	}
 	pc_addr_from_sockaddr(&a, (struct sockaddr *)&ss);
 	c->ext = a;
+	if (wctx.svc->nat_ext.family != 0) {       /* -Ne: behind 1:1 NAT */
+		uint16_t port = a.port;
+
+		a = wctx.svc->nat_ext;
+		a.port = port;
+	}
 	if (send_reply(c, version, true, &a) != 0 ||
 	    ev_io_take(&c->cio, c->cfd, EPOLLIN, on_client, c) != 0) {
 		conn_close(c, 95);

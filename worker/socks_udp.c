@@ -366,6 +366,12 @@ socks_udp_start(struct conn *c, const struct pc_addr *hint)
 		return;
 	}
 	c->ext = a;
+	if (wctx.svc->nat_int.family != 0) {       /* -Ni: behind 1:1 NAT */
+		uint16_t port = a.port;
+
+		a = wctx.svc->nat_int;
+		a.port = port;
+	}
 	n = socks5_reply(0, &a, out);
 	if (conn_send(c->cfd, out, n) != (ssize_t)n ||
 	    ev_io_take(&c->cio, c->cfd, EPOLLIN, on_control, c) != 0) {
