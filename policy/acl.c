@@ -131,6 +131,15 @@ pc_acl_rule_matches(const struct pc_acl_rule *r, const struct pc_acl_req *q)
 	return time_matches(r, q->now);
 }
 
+static bool
+has_local_parent(const struct pc_acl_rule *r)
+{
+	for (size_t i = 0; i < r->nparents; i++)
+		if (r->parents[i].local)
+			return true;
+	return false;
+}
+
 int
 pc_acl_check(const struct pc_acl *acl, const struct pc_acl_req *req,
     size_t *rule)
@@ -140,6 +149,9 @@ pc_acl_check(const struct pc_acl *acl, const struct pc_acl_req *req,
 	if (acl == NULL || acl->nrules == 0)
 		return PC_ACL_OK;
 	for (size_t i = 0; i < acl->nrules; i++) {
+		if (req->redirected && has_local_parent(&acl->rules[i]))
+			continue;   /* 3proxy: "redirection rule itself is
+			               skipped" on the second walk */
 		if (!pc_acl_rule_matches(&acl->rules[i], req))
 			continue;
 		if (rule != NULL)

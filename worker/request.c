@@ -55,7 +55,7 @@ struct request_state {
 	int               fd;            /* connect in progress, or -1 */
 	size_t            rule;          /* allowing ACL rule, or -1 */
 	struct chain     *chain;         /* parents in progress, or NULL */
-	bool              proxyform, http_tunnel, may_redirect;
+	bool              proxyform, http_tunnel, may_redirect, redirected;
 };
 
 #define NBNAME_WAIT_MS 1500   /* NBSTAT answers come from the LAN */
@@ -232,6 +232,7 @@ acl_check(struct request_state *r, const char *user)
 	q.port = r->port;
 	q.op = r->op;
 	q.now = time(NULL);
+	q.redirected = r->redirected;
 	code = pc_acl_check(acl, &q, &rule);
 	if (code == PC_ACL_OK && rule != (size_t)-1 && acl->rules[rule].nolog)
 		r->c->nolog = true;
@@ -437,12 +438,15 @@ step(struct request_state *r)
 	    wctx.cfg->acls[wctx.svc->acl].rules[r->rule].nparents > 0) {
 		const struct pc_acl_rule *rule =
 		    &wctx.cfg->acls[wctx.svc->acl].rules[r->rule];
-		size_t                    local = 0;
+		size_t                    local = 0, pop3 = 0;
 
-		for (size_t i = 0; i < rule->nparents; i++)
+		for (size_t i = 0; i < rule->nparents; i++) {
 			local += rule->parents[i].local;
+			pop3 += rule->parents[i].type == PC_PARENT_POP3;
+		}
 		if (local > 0 && r->may_redirect) {
-			r->c->redirect_http = true;
+			r->c->redirect_pop3 = pop3 > 0;
+			r->c->redirect_http = pop3 == 0;
 			finish(r, 0);
 			return;
 		}
@@ -468,6 +472,7 @@ request_start(struct conn *c, const struct target_req *t, request_cb *cb)
 	r->proxyform = t->proxyform;
 	r->http_tunnel = t->http_tunnel;
 	r->may_redirect = t->may_redirect;
+	r->redirected = t->redirected;
 	r->rule = (size_t)-1;
 	r->fd = -1;
 	r->host = t->host != NULL ? xstrdup(t->host) : NULL;

@@ -36,12 +36,16 @@ struct target_req {
 	                             connection on keep-alive) */
 	bool           proxyform; /* chain.h: a request the proxy forwards */
 	bool           http_tunnel; /* chain.h: the proxy's CONNECT */
+	bool           redirected; /* the HTTP handler of a redirected SOCKS
+	                             connection: the ACL walk passes over the
+	                             rules that redirect (policy.h) */
 	bool           may_redirect; /* a rule with `parent 1000 http 0.0.0.0
 	                             0` ends the pipeline with code 0, no
-	                             server socket and c->redirect_http set:
-	                             the protocol hands the client to the
-	                             HTTP handler (redirect.h); elsewhere such
-	                             a parent is ignored (the HTTP handler
+	                             server socket and c->redirect_http set
+	                             (pop3: c->redirect_pop3): the protocol
+	                             hands the client to the HTTP (POP3)
+	                             handler (redirect.h); elsewhere such
+	                             a parent is ignored (the handler
 	                             walks the ACL again and must not loop) */
 };
 
