@@ -1,0 +1,69 @@
+/*
+ * The few POP3 lines the `pop3p` gateway reads itself (RFC 1939): the
+ * client's commands before it has named its server, the login
+ * `USER name@server[:port]` (or `USER proxyuser:proxypass:name@server`),
+ * and the server's greeting.  Pure functions, no I/O, so that
+ * tests/fuzz/fuzz_pop3.c and tests/unit/test_pop3_parse.c can drive them.
+ *
+ * %E codes of the POP3 gateway (600-699 are the mail gateways' in 3proxy;
+ * the numbers are 3proxy's where the meaning is the same):
+ */
+#ifndef PC_WORKER_POP3_PARSE_H
+#define PC_WORKER_POP3_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define POP3_E_GREETING 611  /* the proxy's greeting could not be sent */
+#define POP3_E_NOUSER   612  /* client closed or stalled before USER, or
+                                sent too many other commands */
+#define POP3_E_LONG     613  /* client line over POP3_LINE_MAX */
+#define POP3_E_COMMAND  614  /* USER without an argument */
+#define POP3_E_LOGIN    615  /* the login is not name@server[:port] */
+#define POP3_E_SERVER   621  /* server closed, stalled or sent an overlong
+                                line instead of its greeting */
+#define POP3_E_REFUSED  622  /* server greeting is not +OK (or is a proxy's
+                                "+OK Proxy": a loop) */
+#define POP3_E_SEND     623  /* USER could not be sent to the server */
+
+/* RFC 2449 allows 255 octets per command; older clients send more. */
+#define POP3_LINE_MAX   512
+#define POP3_NAME_MAX   255  /* user names, passwords and host names */
+#define POP3_PORT       110
+
+/* A complete line at p: its length with the LF (> 0), 0 when more bytes
+ * are needed, or -POP3_E_LONG when max bytes hold no LF. */
+long pop3_line(const uint8_t *p, size_t n, size_t max);
+
+enum pop3_cmd {
+	POP3_CMD_USER,     /* USER with an argument; the login is filled in */
+	POP3_CMD_QUIT,
+	POP3_CMD_OTHER,    /* anything else: "need USER first" */
+};
+
+struct pop3_login {
+	char     user[POP3_NAME_MAX + 1];  /* the name sent to the server */
+	char     puser[POP3_NAME_MAX + 1]; /* proxyuser:proxypass: form; */
+	char     ppass[POP3_NAME_MAX + 1]; /*   both "" when not given */
+	char     host[POP3_NAME_MAX + 1];  /* "" when the login names none;
+	                                      IPv6 without brackets */
+	uint16_t port;                     /* POP3_PORT when not given */
+};
+
+/* One client line (with or without its CRLF) before the login: a
+ * POP3_CMD_, or -POP3_E_COMMAND / -POP3_E_LOGIN.  Splits the login at its
+ * last '@'; a login without '@' gives an empty host (the caller decides
+ * whether it has a default).  Control characters are refused anywhere. */
+int  pop3_parse_command(const uint8_t *p, size_t n, struct pop3_login *l);
+
+/* The server's first line: 0 when it is "+OK ...", else -POP3_E_REFUSED
+ * (also for a "+OK Proxy" greeting: the gateway would talk to itself). */
+int  pop3_check_greeting(const uint8_t *p, size_t n);
+
+/* %T as 3proxy logs a login: "name@host:port", the port left out when it
+ * is 110, an IPv6 host in brackets.  Returns the length written. */
+size_t pop3_text(const char *user, const char *host, uint16_t port,
+	    char *out, size_t cap);
+
+#endif
