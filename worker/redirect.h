@@ -19,5 +19,10 @@
  * the HTTP handler's auth chain when a request carries none. */
 void http_takeover(struct conn *c, const void *early, size_t n,
 	    const char *user, const char *pass);
+/* The same for `parent 1000 pop3 0.0.0.0 0`: the POP3 gateway greets
+ * the client, a login without '@' goes to the SOCKS target (c->req,
+ * c->host), the ACL is walked again with CONNECT. */
+void pop3_takeover(struct conn *c, const void *early, size_t n,
+	    const char *user, const char *pass);
 
 #endif
