@@ -51,6 +51,10 @@ target_matches(const struct pc_acl_rule *r, const struct pc_acl_req *q)
 {
 	if (r->ndst_addrs == 0 && r->ndst_hosts == 0)
 		return true;
+	/* a request naming no target (UDP ASSOCIATE with 0.0.0.0:0) is not
+	 * held to target entries (3proxy-language.md 2.4) */
+	if (q->dst.family == 0 && q->host == NULL)
+		return true;
 	if (q->dst.family != 0)
 		for (size_t i = 0; i < r->ndst_addrs; i++)
 			if (pc_addrrange_contains(&r->dst_addrs[i], &q->dst))

@@ -129,7 +129,8 @@ bound_addr(const struct conn *c, struct pc_addr *a)
 }
 
 /* Local redirection (redirect.h): a granted reply naming no address,
- * then the HTTP handler takes the client with what it sent already. */
+ * then the HTTP (or POP3) handler takes the client with what it sent
+ * already. */
 static void
 redirect(struct conn *c)
 {
@@ -150,7 +151,8 @@ redirect(struct conn *c)
 	keep = *st;
 	socks_release(c);
 	conn_set_text(c, NULL);
-	http_takeover(c, keep.buf, keep.len, keep.userpass ? keep.up.user :
+	(c->redirect_pop3 ? pop3_takeover : http_takeover)(c, keep.buf,
+	    keep.len, keep.userpass ? keep.up.user :
 	    keep.ruser[0] != '\0' ? keep.ruser : NULL,
 	    keep.userpass ? keep.up.pass : NULL);
 	explicit_bzero(&keep, sizeof(keep));
@@ -179,11 +181,17 @@ request_done(struct conn *c, int code)
 			socks_udp_start(c, &want);
 		return;
 	}
-	if (c->redirect_http) {
+	if (c->redirect_http || c->redirect_pop3) {
 		redirect(c);
 		return;
 	}
 	bound_addr(c, &bnd);
+	if (wctx.svc->nat_ext.family != 0) {   /* -Ne: behind 1:1 NAT */
+		uint16_t port = bnd.port;
+
+		bnd = wctx.svc->nat_ext;
+		bnd.port = port;
+	}
 	n = st->version == 4 ? socks4_reply(true, &bnd, out) :
 	    socks5_reply(0, &bnd, out);
 	if (reply(c, out, n) != 0) {
@@ -233,9 +241,18 @@ run_request(struct conn *c, const struct socks_req *r)
 	st->cmd = r->cmd;
 	st->want = r->addr;
 	st->want.port = r->port;
-	t.host = r->atyp == SOCKS_ATYP_NAME ? r->host : NULL;
+	/* UDP ASSOCIATE's address is the client's own (a hint), never a
+	 * target to resolve; PySocks sends the name "0" there */
+	t.host = r->atyp == SOCKS_ATYP_NAME && r->cmd != SOCKS_CMD_UDP ?
+	    r->host : NULL;
 	t.addr = r->addr;
 	t.port = r->port;
+	if (r->cmd == SOCKS_CMD_UDP && r->atyp == SOCKS_ATYP_NAME) {
+		memset(&t.addr, 0, sizeof(t.addr));
+		t.addr.family = AF_INET;        /* 0.0.0.0: no address */
+		st->want = t.addr;
+		st->want.port = r->port;
+	}
 	if (st->userpass) {
 		t.user = st->up.user;
 		t.pass = st->up.pass;
@@ -360,9 +377,16 @@ socks_io(struct ev_io *io, uint32_t revents)
 		return;
 	}
 	st->len = (uint16_t)(st->len + n);
-	while (st->len > 0 && (k = step(c)) > 0)
-		;
-	if (c->closing || st->phase == PH_WAIT)
+	while (st->len > 0) {
+		k = step(c);
+		/* the pipeline may have finished at once and handed the
+		 * connection over (BIND, UDP, redirection): st is gone */
+		if (c->closing || c->proto != &proto_socks)
+			return;
+		if (k <= 0)
+			break;
+	}
+	if (st->phase == PH_WAIT)
 		return;
 	if (st->len == sizeof(st->buf)) {    /* cannot be a valid message */
 		fail(c, SOCKS_E_FIELD);

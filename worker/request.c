@@ -228,6 +228,9 @@ acl_check(struct request_state *r, const char *user)
 	if (r->naddrs > 0)
 		q.dst = r->addrs[0];
 	q.dst.port = 0;
+	/* 0.0.0.0 / :: is no address, except for BIND (2.4) */
+	if (r->op != PC_OP_BIND && q.dst.family != 0 && pc_addr_is_any(&q.dst))
+		memset(&q.dst, 0, sizeof(q.dst));
 	q.host = r->host;
 	q.port = r->port;
 	q.op = r->op;

@@ -253,12 +253,12 @@ def test_socks5_no_acl_match_reply_2(portcullis, origin):
 
 
 def test_socks5_unsupported_command_reply_7(sk, origin):
-    """UDP ASSOCIATE is not in this issue: RFC 1928 X'07' command not
+    """A command RFC 1928 does not define (4): X'07' command not
     supported."""
     s = connect(sk.port)
     try:
         assert socks5_greet(s) == b"\x05\x00"
-        code, _ = socks5_request(s, "127.0.0.1", origin.port, cmd=3)
+        code, _ = socks5_request(s, "127.0.0.1", origin.port, cmd=4)
         assert code == 7
     finally:
         s.close()

@@ -211,10 +211,12 @@ test_targets(void)
 	CHECK_EQ_INT(check(a, &q), PC_ACL_NOMATCH);
 	q.host = "host.test";
 	CHECK_EQ_INT(check(a, &q), PC_ACL_OK);      /* the name matches */
-	/* no target in the request at all: target entries cannot match */
+	/* no target in the request at all (UDP ASSOCIATE naming 0.0.0.0,
+	 * checked again per datagram): target entries are not applied,
+	 * 3proxy-language.md 2.4 */
 	memset(&q.dst, 0, sizeof(q.dst));
 	q.host = NULL;
-	CHECK_EQ_INT(check(a, &q), PC_ACL_NOMATCH);
+	CHECK_EQ_INT(check(a, &q), PC_ACL_OK);
 }
 
 static void
