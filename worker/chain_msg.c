@@ -220,7 +220,7 @@ chain_msg_socks5_reply_len(const uint8_t p[5])
 	case 1:
 		return 4 + 4 + 2;
 	case 3:
-		return 4 + 1 + p[4] + 2;
+		return p[4] == 0 ? -1 : 4 + 1 + p[4] + 2;   /* empty name */
 	case 4:
 		return 4 + 16 + 2;
 	default:

@@ -26,7 +26,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (size >= 5) {
 		n = chain_msg_socks5_reply_len(data);
-		if (n != -1 && (n < 10 || n > 4 + 1 + 255 + 2))
+		if (n != -1 && (n < 4 + 1 + 1 + 2 || n > 4 + 1 + 255 + 2))
 			abort();
 	}
 	if (size >= 8) {
