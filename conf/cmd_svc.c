@@ -38,12 +38,14 @@ opt_log(struct conf_state *st, struct pc_service *svc, const char *v)
 {
 	if (v[0] == '\0')
 		svc->log = conf_log_target(st, PC_LOG_STDOUT, NULL);
-	else if (v[0] == '@')
-		return conf_err(st, v - 2, "not supported yet: syslog");
+	else if (v[0] == '@' && v[1] == '\0')
+		return conf_err(st, v - 2, "empty syslog ident");
+	else if (v[0] == '@')       /* decision 17: syslog, as the HowTo says */
+		svc->log = conf_log_target(st, PC_LOG_SYSLOG, v + 1);
 	else if (strcmp(v, "/dev/null") == 0)
 		svc->log = -1;
-	else
-		svc->log = conf_log_target(st, PC_LOG_FILE, v);
+	else if ((svc->log = conf_log_file(st, v - 2, v, NULL)) < 0)
+		return -1;
 	return 0;
 }
 
@@ -77,9 +79,9 @@ option(struct conf_state *st, struct pc_service *svc, const char *o,
 		    o[1]);
 	switch (o[1]) {
 	case 'p':
-		if (svc->type == PC_SVC_TCPPM)
-			return conf_err(st, o, "tcppm takes its port as "
-			    "LOCALPORT, not -p");
+		if (svc->type == PC_SVC_TCPPM || svc->type == PC_SVC_UDPPM)
+			return conf_err(st, o, "a port mapper takes its port "
+			    "as LOCALPORT, not -p");
 		if (conf_uint(v, 1, 65535, port) != 0)
 			return conf_err(st, o, "invalid port");
 		return 0;
@@ -94,6 +96,19 @@ option(struct conf_state *st, struct pc_service *svc, const char *o,
 			return 0;
 		return conf_err(st, o, "not supported yet: option -n%c "
 		    "(network namespaces)", *v);
+	case 'N':
+		/* -NeADDR / -NiADDR: 1:1 NAT, the address clients are told */
+		if (svc->type != PC_SVC_SOCKS || (v[0] != 'e' && v[0] != 'i') ||
+		    v[1] == '\0')
+			break;
+		return conf_addr_arg(st, v + 1, v[0] == 'e' ? &svc->nat_ext :
+		    &svc->nat_int);
+	case 's':
+		if (*v != '\0' || (svc->type != PC_SVC_UDPPM &&
+		    svc->type != PC_SVC_DNSPR))
+			break;
+		svc->single = true;
+		return 0;
 	case 't':
 	case 'd':
 		if (*v != '\0')
@@ -151,7 +166,10 @@ static void
 snapshot(struct conf_state *st, struct pc_service *svc, char *cmd)
 {
 	svc->type = strcmp(cmd, "proxy") == 0 ? PC_SVC_PROXY :
-	    strcmp(cmd, "socks") == 0 ? PC_SVC_SOCKS : PC_SVC_TCPPM;
+	    strcmp(cmd, "socks") == 0 ? PC_SVC_SOCKS :
+	    strcmp(cmd, "udppm") == 0 ? PC_SVC_UDPPM :
+	    strcmp(cmd, "pop3p") == 0 ? PC_SVC_POP3P :
+	    strcmp(cmd, "dnspr") == 0 ? PC_SVC_DNSPR : PC_SVC_TCPPM;
 	svc->file = st->file;
 	svc->line = st->line;
 	svc->listen = st->internal;
@@ -182,18 +200,24 @@ cmd_service(struct conf_state *st, size_t argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++)
 		if (option(st, svc, argv[i], &seen_e, &port) != 0)
 			return -1;
-	if (svc->type == PC_SVC_TCPPM) {
+	if (svc->type == PC_SVC_TCPPM || svc->type == PC_SVC_UDPPM) {
 		if (argc - i != 3)
 			return conf_err(st, argv[0], "wrong number of "
 			    "arguments (expected [options] LOCALPORT HOST "
 			    "PORT)");
 		if (tcppm_args(st, svc, argv + i, &port) != 0)
 			return -1;
+		/* one worker holds all sessions of a UDP port: with more,
+		 * a client's datagrams would be spread over workers */
+		if (svc->type == PC_SVC_UDPPM)
+			svc->workers = 1;
 	} else if (i < argc)
 		return conf_err(st, argv[i], "unexpected argument "
 		    "(options are one word: -p3128)");
 	svc->listen.port = port ? (uint16_t)port :
 	    pc_svc_default_port(svc->type);
+	if (svc->type == PC_SVC_DNSPR)
+		svc->workers = 1;      /* UDP: one socket, one reader */
 	svc->acl = conf_acl_for_service(st);
 	return 0;
 }

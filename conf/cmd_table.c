@@ -18,6 +18,7 @@ struct cmd {
 
 static const struct cmd cmds[] = {
 	{ "allow",       0, 8, cmd_allow },
+	{ "archiver",    2, MANY, cmd_archiver },
 	{ "auth",        1, PC_AUTH_MAX, cmd_auth },
 	{ "authcache",   1, 3, cmd_authcache },
 	{ "chroot",      1, 3, cmd_chroot },
@@ -41,13 +42,17 @@ static const struct cmd cmds[] = {
 	{ "parent",      4, 6, cmd_parent },
 	{ "parentretries", 1, 1, cmd_parentretries },
 	{ "pidfile",     1, 1, cmd_pidfile },
+	{ "pop3p",       0, MANY, cmd_service },
 	{ "proxy",       0, MANY, cmd_service },
+	{ "rotate",      1, 1, cmd_rotate },
 	{ "service",     0, 0, cmd_noop },    /* Windows service marker */
 	{ "setgid",      1, 1, cmd_setgid },
 	{ "setuid",      1, 1, cmd_setuid },
 	{ "socks",       0, MANY, cmd_service },
 	{ "stacksize",   1, 1, cmd_stacksize },
 	{ "tcppm",       0, MANY, cmd_service },
+	{ "udppm",       0, MANY, cmd_service },
+	{ "dnspr",       0, MANY, cmd_service },
 	{ "timeouts",    1, PC_NTIMEOUTS, cmd_timeouts },
 	{ "users",       0, MANY, cmd_users },
 	{ "weight",      1, 1, cmd_weight },
@@ -56,15 +61,15 @@ static const struct cmd cmds[] = {
 
 static const char *const unsupported[] = {
 	/* services */
-	"admin", "auto", "dnspr", "ftppr", "imapp", "pop3p", "smtpp",
-	"tlspr", "udppm",
+	"admin", "auto", "ftppr", "imapp", "smtpp",
+	"tlspr",
 	/* general commands */
-	"archiver", "authnserver", "backlog", "bandlimin",
+	"authnserver", "backlog", "bandlimin",
 	"bandlimout", "config", "connlim", "counter", "countall", "countin",
 	"countout", "delimchar", "dialer", "filtermaxsize", "force",
 	"logdump", "maxseg", "nobandlimin", "nobandlimout", "nocountall",
 	"nocountin", "nocountout", "noconnlim", "noforce",
-	"plugin", "radius", "redirect", "rotate", "system",
+	"plugin", "radius", "redirect", "system",
 	"writable",
 	/* TLS */
 	"ssl_certcache", "ssl_cli", "ssl_client", "ssl_client_alpn",

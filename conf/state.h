@@ -99,6 +99,8 @@ int   cmd_include(struct conf_state *, size_t, char **);
 int   cmd_end(struct conf_state *, size_t, char **);
 int   cmd_log(struct conf_state *, size_t, char **);
 int   cmd_logformat(struct conf_state *, size_t, char **);
+int   cmd_rotate(struct conf_state *, size_t, char **);
+int   cmd_archiver(struct conf_state *, size_t, char **);
 int   cmd_auth(struct conf_state *, size_t, char **);
 int   cmd_users(struct conf_state *, size_t, char **);
 int   cmd_authcache(struct conf_state *, size_t, char **);
@@ -118,6 +120,10 @@ struct pc_acl_rule *conf_last_rule(struct conf_state *st, const char *cmd);
  * added when new. */
 int   conf_log_target(struct conf_state *st, enum pc_logkind kind,
 	    const char *path);
+/* A file target: path may be a % template, type the rotation letter
+ * (NULL: none); the index, or -1 after reporting the error at tok. */
+int   conf_log_file(struct conf_state *st, const char *tok,
+	    const char *path, const char *type);
 
 /* ACL entry fields (acl_parse.c): fills r from argv[1..]; 0 or -1. */
 int   conf_acl_rule(struct conf_state *st, size_t argc, char **argv,

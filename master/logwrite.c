@@ -10,25 +10,41 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "master/logfmt.h"
+#include "master/logname.h"
+#include "master/logrotate.h"
+#include "master/logsyslog.h"
 #include "master/logwrite.h"
 #include "master/master.h"
 
 #define LOG_FILE_FLAGS (O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW)
 #define LOG_FILE_MODE  0640
 
+/* Target i of g: the fd to write (STDOUT_FILENO, a file) or -1 (syslog,
+ * or none).  A file's name is the one for now: with a rotation type the
+ * period's file, with a template the expansion at open time. */
 static int
-open_target(const struct pc_logtarget *t)
+open_target(struct gen *g, size_t i)
 {
+	const struct pc_logtarget *t = &g->cfg->logs[i];
+	char                       name[LOGNAME_MAX];
+
 	switch (t->kind) {
 	case PC_LOG_STDOUT:
 		return STDOUT_FILENO;
 	case PC_LOG_FILE:
-		return open(t->path, LOG_FILE_FLAGS, LOG_FILE_MODE);
+		if (logname_expand(t, time(NULL), name, sizeof(name)) != 0) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		free(g->lognames[i]);
+		g->lognames[i] = xstrdup(name);
+		return open(name, LOG_FILE_FLAGS, LOG_FILE_MODE);
 	default:
 		return -1;
 	}
@@ -40,12 +56,14 @@ logs_open(struct gen *g, char *err, size_t errlen)
 	const struct pc_config *cfg = g->cfg;
 
 	g->logfds = xcalloc(cfg->nlogs + 1, sizeof(int));
+	g->lognames = xcalloc(cfg->nlogs + 1, sizeof(char *));
 	for (size_t i = 0; i < cfg->nlogs; i++)
 		g->logfds[i] = -1;
 	for (size_t i = 0; i < cfg->nlogs; i++) {
-		g->logfds[i] = open_target(&cfg->logs[i]);
+		g->logfds[i] = open_target(g, i);
 		if (g->logfds[i] == -1 && cfg->logs[i].kind == PC_LOG_FILE) {
 			snprintf(err, errlen, "cannot open log file %s: %s",
+			    g->lognames[i] != NULL ? g->lognames[i] :
 			    cfg->logs[i].path, strerror(errno));
 			logs_close(g);
 			return -1;
@@ -59,45 +77,74 @@ logs_close(struct gen *g)
 {
 	if (g->logfds == NULL)
 		return;
-	for (size_t i = 0; i < g->cfg->nlogs; i++)
+	for (size_t i = 0; i < g->cfg->nlogs; i++) {
 		if (g->logfds[i] > STDERR_FILENO)
 			close(g->logfds[i]);
+		free(g->lognames[i]);
+	}
 	free(g->logfds);
+	free(g->lognames);
 	g->logfds = NULL;
+	g->lognames = NULL;
 }
 
+/* Puts a fresh open of name in place of target i's descriptor, so the
+ * number the loop knows stays valid. */
+static int
+reopen_as(struct gen *g, size_t i, const char *name)
+{
+	int fd = open(name, LOG_FILE_FLAGS, LOG_FILE_MODE);
+
+	if (fd == -1) {
+		log_warn("cannot open log file %s", name);
+		return -1;
+	}
+	if (g->logfds[i] <= STDERR_FILENO)
+		g->logfds[i] = fd;
+	else if (dup3(fd, g->logfds[i], O_CLOEXEC) == -1) {
+		log_warn("cannot reopen log file %s", name);
+		close(fd);
+		return -1;
+	}
+	if (fd != g->logfds[i])
+		close(fd);
+	return 0;
+}
+
+int
+logs_switch(struct gen *g, size_t i, const char *name)
+{
+	if (reopen_as(g, i, name) != 0)
+		return -1;
+	free(g->lognames[i]);
+	g->lognames[i] = xstrdup(name);
+	return 0;
+}
+
+/* The name stays: a period change is logrotate's to notice, with its
+ * archiving; here a moved or deleted file is only created again. */
 void
 logs_reopen_all(void)
 {
-	for (struct gen *g = M.gens; g != NULL; g = g->next) {
-		for (size_t i = 0; g->logfds != NULL && i < g->cfg->nlogs; i++) {
-			const struct pc_logtarget *t = &g->cfg->logs[i];
-			int                        fd;
-
-			if (t->kind != PC_LOG_FILE)
-				continue;
-			if ((fd = open_target(t)) == -1) {
-				log_warn("cannot reopen log file %s", t->path);
-				continue;
-			}
-			if (g->logfds[i] <= STDERR_FILENO)
-				g->logfds[i] = fd;
-			else if (dup3(fd, g->logfds[i], O_CLOEXEC) == -1)
-				log_warn("cannot reopen log file %s", t->path);
-			if (fd != g->logfds[i])
-				close(fd);
-		}
-	}
+	logsyslog_reset();
+	for (struct gen *g = M.gens; g != NULL; g = g->next)
+		for (size_t i = 0; g->logfds != NULL && i < g->cfg->nlogs; i++)
+			if (g->cfg->logs[i].kind == PC_LOG_FILE &&
+			    g->lognames[i] != NULL)
+				(void)reopen_as(g, i, g->lognames[i]);
 }
 
+/* Target index of service svc, or -1 when it writes nowhere. */
 static int
-target_fd(const struct gen *g, size_t svc)
+target(const struct gen *g, size_t svc)
 {
 	int l = g->cfg->svcs[svc].log;
 
 	if (l < 0 || (size_t)l >= g->cfg->nlogs || g->logfds == NULL)
 		return -1;
-	return g->logfds[l];
+	if (g->cfg->logs[l].kind != PC_LOG_SYSLOG && g->logfds[l] < 0)
+		return -1;
+	return l;
 }
 
 void
@@ -106,7 +153,7 @@ logbuf_add(struct logbuf *b, const struct gen *g, size_t svc,
 {
 	const struct pc_service *s = &g->cfg->svcs[svc];
 
-	if (target_fd(g, svc) < 0)
+	if (target(g, svc) < 0)
 		return;
 	if (b->cap - b->len < LOGFMT_LINE_MAX + 1) {
 		b->cap = b->cap * 2 + LOGFMT_LINE_MAX + 1;
@@ -146,13 +193,22 @@ write_all(int fd, const char *p, size_t n, const char *what)
 void
 logbuf_flush(struct logbuf *b, struct gen *g, size_t svc)
 {
-	int fd = target_fd(g, svc);
-	int l = g->cfg->svcs[svc].log;
+	int                        l = target(g, svc);
+	const struct pc_logtarget *t;
 
-	if (fd >= 0 && b->len > 0)
-		write_all(fd, b->p, b->len,
-		    g->cfg->logs[l].kind == PC_LOG_FILE ?
-		    g->cfg->logs[l].path : "stdout");
+	if (l < 0 || b->len == 0) {
+		b->len = 0;
+		return;
+	}
+	t = &g->cfg->logs[l];
+	if (t->kind == PC_LOG_SYSLOG)
+		logsyslog_send(t->path, b->p, b->len);
+	else {
+		if (t->rot != PC_ROT_NONE)
+			logrotate_check();
+		write_all(g->logfds[l], b->p, b->len,
+		    t->kind == PC_LOG_FILE ? g->lognames[l] : "stdout");
+	}
 	b->len = 0;
 }
 
@@ -172,6 +228,8 @@ event_name(enum pc_svc_type t)
 	case PC_SVC_SOCKS: return "SOCKS";   /* the listener logs as SOCKS */
 	case PC_SVC_TCPPM: return "TCPPM";
 	case PC_SVC_UDPPM: return "UDPPM";
+	case PC_SVC_POP3P: return "POP3P";
+	case PC_SVC_DNSPR: return "DNSPR";
 	default:           return "SERVR";
 	}
 }

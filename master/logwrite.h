@@ -1,5 +1,5 @@
 /*
- * Access-log targets of a generation (stdout or files) and writing
+ * Access-log targets of a generation (stdout, files, syslog) and writing
  * formatted records to them.
  */
 #ifndef PC_MASTER_LOGWRITE_H
@@ -18,6 +18,9 @@ void logs_close(struct gen *g);
 /* SIGUSR2: reopen every file of every generation (a moved file is
  * created again). */
 void logs_reopen_all(void);
+/* Rotation: target i of g now writes to name (opened in place of the old
+ * descriptor); 0, or -1 with the old file still in use. */
+int  logs_switch(struct gen *g, size_t i, const char *name);
 
 /* Growing buffer of formatted lines for one service's target. */
 struct logbuf {

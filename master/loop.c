@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "master/daemon.h"
 #include "master/ipc_server.h"
+#include "master/logrotate.h"
 #include "master/logwrite.h"
 #include "master/loop.h"
 #include "master/monitor.h"
@@ -123,10 +124,12 @@ on_signals(void)
 		reap_children();
 	if (f & SIGF_STOP)
 		begin_stop();
-	if (f & SIGF_REOPEN) {
+	if (f & SIGF_REOPEN)
 		log_info("reopening the log files");
+	/* a reload reopens them too, so that a moved file is created again
+	 * also for the generations that keep running while others drain */
+	if (f & (SIGF_REOPEN | SIGF_RELOAD))
 		logs_reopen_all();
-	}
 	if (f & SIGF_RELOAD)
 		reload_request();
 }
@@ -160,6 +163,7 @@ tick(int64_t *next_monitor)
 		}
 		next = earliest(next, reload_tick(now));
 		next = earliest(next, spawn_due(now));
+		next = earliest(next, logrotate_tick());
 	}
 	gen_collect();
 	now = now_ms();

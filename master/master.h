@@ -69,6 +69,7 @@ struct gen {
 	struct worker    *workers;   /* sum of cfg->svcs[i].workers */
 	size_t            nworkers;
 	int              *logfds;    /* cfg->nlogs; -1 = none */
+	char            **lognames;  /* cfg->nlogs: file open now, or NULL */
 	bool              spawned;
 	struct gen       *next;      /* older generation */
 };

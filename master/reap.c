@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "common/log.h"
+#include "master/archiver.h"
 #include "master/reap.h"
 #include "master/spawn.h"
 
@@ -99,7 +100,8 @@ reap_children(void)
 	    (pid == -1 && errno == EINTR)) {
 		struct worker *w;
 
-		if (pid <= 0 || (w = gen_find_pid(pid)) == NULL)
+		if (pid <= 0 || archiver_reaped(pid, status) ||
+		    (w = gen_find_pid(pid)) == NULL)
 			continue;
 		log_end(w, pid, status);
 		worker_close_ipc(w);

@@ -8,7 +8,16 @@ static const char *const svc_names[PC_SVC__COUNT] = {
 	[PC_SVC_PROXY] = "proxy",
 	[PC_SVC_SOCKS] = "socks",
 	[PC_SVC_TCPPM] = "tcppm",
+	[PC_SVC_UDPPM] = "udppm",
+	[PC_SVC_POP3P] = "pop3p",
+	[PC_SVC_DNSPR] = "dnspr",
 };
+
+bool
+pc_svc_is_udp(enum pc_svc_type t)
+{
+	return t == PC_SVC_UDPPM || t == PC_SVC_DNSPR;
+}
 
 const char *
 pc_svc_type_name(enum pc_svc_type t)
@@ -26,6 +35,10 @@ pc_svc_default_port(enum pc_svc_type t)
 		return 3128;
 	case PC_SVC_SOCKS:
 		return 1080;
+	case PC_SVC_POP3P:
+		return 110;
+	case PC_SVC_DNSPR:
+		return 53;
 	default:
 		return 0;   /* tcppm: LOCALPORT is mandatory */
 	}
@@ -119,6 +132,11 @@ pc_config_free(struct pc_config *cfg)
 	for (size_t i = 0; i < cfg->nlogs; i++)
 		free(cfg->logs[i].path);
 	free(cfg->logs);
+	free(cfg->archiver_ext);
+	for (size_t i = 0; cfg->archiver_argv != NULL &&
+	    cfg->archiver_argv[i] != NULL; i++)
+		free(cfg->archiver_argv[i]);
+	free(cfg->archiver_argv);
 	for (size_t i = 0; i < cfg->nnsrecords; i++)
 		free(cfg->nsrecords[i].name);
 	free(cfg->nsrecords);

@@ -22,6 +22,9 @@ enum pc_svc_type {
 	PC_SVC_PROXY,
 	PC_SVC_SOCKS,
 	PC_SVC_TCPPM,
+	PC_SVC_UDPPM,
+	PC_SVC_POP3P,
+	PC_SVC_DNSPR,
 	PC_SVC__COUNT
 };
 
@@ -97,6 +100,7 @@ enum pc_parent_type {
 	PC_PARENT_SOCKS5,
 	PC_PARENT_SOCKS5P,   /* socks5+: the name */
 	PC_PARENT_EXTIP,     /* not a hop: the outgoing address (ADDR, PORT 0) */
+	PC_PARENT_POP3,      /* only `pop3 0.0.0.0 0`: local redirection */
 };
 
 struct pc_parent {
@@ -107,8 +111,10 @@ struct pc_parent {
 	uint16_t            port;    /* 0 with ADDR 0.0.0.0: keep the target's */
 	bool                same_addr; /* ADDR 0.0.0.0, PORT != 0: the
 	                                  requested address, this port */
-	bool                local;   /* `http 0.0.0.0 0`: local redirection,
-	                                the HTTP handler of the same worker */
+	bool                local;   /* `http|pop3 0.0.0.0 0`: local
+	                                redirection to the HTTP (type HTTP)
+	                                or POP3 (type POP3) handler of the
+	                                same worker */
 	char               *user;    /* NULL: none; "*": the client's own */
 	char               *pass;
 	const char         *file;
@@ -153,6 +159,9 @@ struct pc_acl_req {
 	uint16_t        port;   /* target port; 0 when none */
 	uint32_t        op;     /* exactly one PC_OP_ bit */
 	time_t          now;    /* wall clock for weekday/period rules */
+	bool            redirected; /* the second walk of a locally redirected
+	                               connection: rules with a local
+	                               redirection parent are passed over */
 };
 
 /* Result codes of pc_acl_check, as %E uses them. */
@@ -179,10 +188,19 @@ struct pc_user {
 	char          *secret;   /* cleartext, crypt string, or NT hex */
 };
 
-enum pc_logkind { PC_LOG_NONE, PC_LOG_STDOUT, PC_LOG_FILE };
+enum pc_logkind { PC_LOG_NONE, PC_LOG_STDOUT, PC_LOG_FILE, PC_LOG_SYSLOG };
+/* `log FILE X`: the period of a file's name (3proxy-language.md 3.6). */
+enum pc_logrot {
+	PC_ROT_NONE, PC_ROT_MINUTE, PC_ROT_HOUR, PC_ROT_DAY, PC_ROT_WEEK,
+	PC_ROT_MONTH, PC_ROT_YEAR
+};
 struct pc_logtarget {
 	enum pc_logkind kind;
-	char           *path;    /* PC_LOG_FILE */
+	char           *path;    /* PC_LOG_FILE: name or template (without
+	                            the L/G letter); PC_LOG_SYSLOG: ident */
+	enum pc_logrot  rot;     /* PC_LOG_FILE only */
+	bool            pattern; /* path holds % date macros */
+	bool            utc;     /* template written with the G letter */
 };
 
 /* Family preference for name resolution (-4 -6 -46 -64). */
@@ -206,6 +224,11 @@ struct pc_service {
 	bool                silent;    /* -t: no start/stop records */
 	char               *target_host; /* tcppm DSTADDR (kept as text) */
 	uint16_t            target_port;
+	struct pc_addr      nat_ext;   /* socks -Ne: address told in CONNECT
+	                                  and BIND replies (family 0: real) */
+	struct pc_addr      nat_int;   /* socks -Ni: in UDP ASSOCIATE replies */
+	bool                single;    /* udppm -s: one datagram, one answer;
+	                                  dnspr -s: forward every query */
 };
 
 #define PC_TIMEOUT_BYTE_SHORT  0
@@ -251,6 +274,9 @@ struct pc_config {
 	size_t               nnsrecords;
 	bool                 fakeresolve;
 	uint32_t             parentretries; /* default 2 (decision 5) */
+	uint32_t             rotate;     /* `rotate N`: old log files kept */
+	char                *archiver_ext;  /* `archiver EXT CMD ARGS`, */
+	char               **archiver_argv; /* NULL-terminated, owned */
 	struct pc_authcache  authcache;
 	bool                 daemon;
 	char                *pidfile;
@@ -265,6 +291,7 @@ struct pc_config {
 };
 
 const char *pc_svc_type_name(enum pc_svc_type t);   /* "proxy", "socks" .. */
+bool        pc_svc_is_udp(enum pc_svc_type t);      /* listens on UDP */
 uint16_t    pc_svc_default_port(enum pc_svc_type t); /* 3128, 1080, 0 */
 /* Effective auth chain: an empty chain is {PC_AUTH_IPONLY}. */
 size_t      pc_service_auth(const struct pc_service *s,

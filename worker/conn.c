@@ -38,6 +38,10 @@ service_proto(void)
 		return &proto_tcppm;
 	case PC_SVC_UDPPM:
 		return &proto_udppm;
+	case PC_SVC_DNSPR:
+		return &proto_dnspr;
+	case PC_SVC_POP3P:
+		return &proto_pop3;
 	default:
 		return NULL;
 	}

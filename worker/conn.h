@@ -30,6 +30,8 @@ extern const struct proto proto_http;   /* worker/proto_http.c */
 extern const struct proto proto_socks;  /* worker/proto_socks.c */
 extern const struct proto proto_tcppm;  /* worker/proto_tcppm.c */
 extern const struct proto proto_udppm;  /* worker/proto_udppm.c */
+extern const struct proto proto_dnspr;  /* worker/proto_dnspr.c */
+extern const struct proto proto_pop3;   /* worker/proto_pop3.c */
 
 struct worker_ctx {                     /* the worker's read-only context */
 	const struct pc_config  *cfg;
@@ -70,6 +72,7 @@ struct conn {
 	char           *parent_auth;  /* its "Basic ..." value, or NULL */
 	bool            redirect_http; /* request.c: the rule redirects this
 	                                  connection to the local HTTP handler */
+	bool            redirect_pop3; /* ... to the local POP3 handler */
 	struct conn    *next, *prev;  /* worker's list of live connections */
 };
 

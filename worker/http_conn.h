@@ -64,6 +64,7 @@ struct http_state {
 	uint16_t         srv_port;
 	uint32_t         op;
 	char            *cred;        /* "user\0pass\0" while in flight */
+	bool             redirected;  /* came from SOCKS (redirect.h) */
 	char            *redir_cred;  /* a redirected SOCKS client's own
 	                                 "user\0pass\0", or NULL */
 

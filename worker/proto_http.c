@@ -106,6 +106,7 @@ http_takeover(struct conn *c, const void *early, size_t n, const char *user,
 	}
 	st->phase = HP_HEAD;
 	st->first = true;
+	st->redirected = true;
 	c->proto = &proto_http;
 	c->proto_state = st;
 	if (user != NULL) {
@@ -290,6 +291,7 @@ run_pipeline(struct conn *c, bool reuse)
 	}
 	t.no_connect = reuse;
 	t.proxyform = st->op != PC_OP_HTTP_CONNECT;
+	t.redirected = st->redirected;
 	t.http_tunnel = st->op == PC_OP_HTTP_CONNECT;
 	st->reused = reuse;
 	st->phase = HP_PIPELINE;

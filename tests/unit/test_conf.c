@@ -180,8 +180,24 @@ test_log(void)
 	CHECK_EQ_INT(c->nlogs, 3);
 	pc_config_free(c);
 
-	FAILS("log /var/log/x D\n", "t.cfg:1: D: not supported yet: log rotation");
-	FAILS("log @3proxy\n", "t.cfg:1: @3proxy: not supported yet: syslog");
+	c = load("log /var/log/x d\nproxy\nlog G/l/%Y.log\nsocks -l@id\n"
+	    "rotate 3\narchiver gz gzip -9 %F\n");
+	if (c == NULL)
+		return;
+	CHECK_EQ_INT(c->logs[c->svcs[0].log].rot, PC_ROT_DAY);
+	CHECK_STREQ(c->logs[c->svcs[0].log].path, "/var/log/x");
+	CHECK_EQ_INT(c->logs[c->svcs[1].log].kind, PC_LOG_SYSLOG);
+	CHECK_STREQ(c->logs[c->svcs[1].log].path, "id");
+	CHECK_EQ_INT(c->logs[1].pattern, 1);
+	CHECK_EQ_INT(c->logs[1].utc, 1);
+	CHECK_STREQ(c->logs[1].path, "/l/%Y.log");
+	CHECK_EQ_INT(c->rotate, 3);
+	CHECK_STREQ(c->archiver_ext, "gz");
+	CHECK_STREQ(c->archiver_argv[2], "%F");
+	CHECK(c->archiver_argv[3] == NULL);
+	pc_config_free(c);
+	FAILS("log /var/log/x Q\n", "t.cfg:1: Q: unknown log rotation type "
+	    "(expected C, H, D, W, M or Y)");
 	FAILS("log &dsn,u,p\n", "t.cfg:1: &dsn,u,p: not supported yet: ODBC");
 	FAILS("log radius\n",
 	    "t.cfg:1: radius: not supported yet: RADIUS accounting");
@@ -189,7 +205,7 @@ test_log(void)
 	    "(expected 0 to 2)");
 	FAILS("logformat\n", "t.cfg:1: logformat: wrong number of arguments "
 	    "(expected 1)");
-	FAILS("socks -l@ident\n", "t.cfg:1: -l@ident: not supported yet: syslog");
+	FAILS("socks -l@\n", "t.cfg:1: -l@: empty syslog ident");
 }
 
 static void
@@ -468,6 +484,16 @@ test_services(void)
 	CHECK_STREQ(pc_svc_type_name(PC_SVC_TCPPM), "tcppm");
 	CHECK_EQ_INT(pc_svc_default_port(PC_SVC_TCPPM), 0);
 	pc_config_free(c);
+	c = load("pop3p\npop3p -p1110 -i127.0.0.1\n");
+	if (c != NULL) {
+		CHECK_EQ_INT(c->svcs[0].type, PC_SVC_POP3P);
+		CHECK_EQ_INT(c->svcs[0].listen.port, 110);
+		CHECK_EQ_INT(c->svcs[1].listen.port, 1110);
+		CHECK_STREQ(pc_svc_type_name(PC_SVC_POP3P), "pop3p");
+	}
+	pc_config_free(c);
+	FAILS("pop3p 110\n", "t.cfg:1: 110: unexpected argument (options are "
+	    "one word: -p3128)");
 
 	FAILS("proxy -a\n", "t.cfg:1: -a: not supported yet: option -a");
 	FAILS("socks -u2\n", "t.cfg:1: -u2: not supported yet: option -u");
@@ -674,15 +700,24 @@ test_parents(void)
 	    "t.cfg:2: 65536: invalid port");
 	FAILS("allow *\nparent 1000 socks5 bad/host 1080\n",
 	    "t.cfg:2: bad/host: invalid parent address");
-	FAILS("allow *\nparent 1000 pop3 0.0.0.0 0\n",
-	    "t.cfg:2: pop3: parent type not supported yet");
+	c = load("allow *\nparent 1000 pop3 0.0.0.0 0\nsocks\n");
+	if (c != NULL) {
+		CHECK(c->acls[0].rules[0].parents[0].local);
+		CHECK_EQ_INT(c->acls[0].rules[0].parents[0].type,
+		    PC_PARENT_POP3);
+	}
+	pc_config_free(c);
+	FAILS("allow *\nparent 1000 pop3 127.0.0.1 110\n",
+	    "t.cfg:2: pop3: pop3 is only a local redirection (pop3 0.0.0.0 0)");
+	FAILS("allow *\nparent 1000 ftp 0.0.0.0 0\n",
+	    "t.cfg:2: ftp: parent type not supported yet");
 	c = load("allow *\nparent 1000 http 0.0.0.0 0\nsocks\n");
 	if (c != NULL)
 		CHECK(c->acls[0].rules[0].parents[0].local);
 	pc_config_free(c);
 	FAILS("allow *\nparent 1000 socks5 0.0.0.0 0\n",
-	    "t.cfg:2: socks5: local redirection is only to http (pop3 and "
-	    "ftp: not supported yet)");
+	    "t.cfg:2: socks5: local redirection is only to http and pop3 "
+	    "(ftp: not supported yet)");
 	FAILS("allow *\nparent 1000 socks5s 127.0.0.1 1080\n",
 	    "t.cfg:2: socks5s: TLS to a parent is not supported");
 	FAILS("allow *\nparent 1000 extip 192.0.2.1 0 u\n",
@@ -694,10 +729,10 @@ static void
 test_refused(void)
 {
 	static const char *const later[] = {
-		"pop3p", "imapp", "smtpp", "ftppr", "dnspr",
+		"imapp", "smtpp", "ftppr",
 		"admin", "tlspr", "auto", "redirect", "bandlimin",
 		"nobandlimout", "connlim", "counter", "countin", "nocountall",
-		"rotate", "archiver", "logdump", "delimchar",
+		"logdump", "delimchar",
 		"radius", "authnserver", "dialer", "system",
 		"config", "writable", "plugin", "filtermaxsize", "force",
 		"noforce", "maxseg", "backlog", "ssl_mitm", "ssl_server_cert",

@@ -1,0 +1,18 @@
+/*
+ * `log @ident`: access-log records to the local syslog daemon, facility
+ * daemon, priority info, with the master's PID (3proxy-language.md 3.6).
+ */
+#ifndef PC_MASTER_LOGSYSLOG_H
+#define PC_MASTER_LOGSYSLOG_H
+
+#include <stddef.h>
+
+/* Sends each line of buf (newline-separated) as one message tagged
+ * ident[PID].  Never blocks: what the daemon cannot take now is dropped,
+ * counted and reported. */
+void logsyslog_send(const char *ident, const char *buf, size_t len);
+/* Closes the socket (reconnected on the next send): after SIGUSR2 and
+ * reloads, so a restarted daemon is found again. */
+void logsyslog_reset(void);
+
+#endif
