@@ -78,8 +78,6 @@ err_line(int code)
 		return "-ERR proxy authentication failed\r\n";
 	if (code == 100)
 		return "-ERR server name not found\r\n";
-	if (code == POP3_E_NOUSER)
-		return "-ERR too many commands before USER\r\n";
 	if (code == POP3_E_LONG)
 		return "-ERR line too long\r\n";
 	if (code == POP3_E_COMMAND || code == POP3_E_LOGIN)
@@ -102,7 +100,8 @@ pop3_timeout(struct ev_timer *t)
 	struct conn       *c = t->arg;
 	struct pop3_state *st = c->proto_state;
 
-	fail(c, st->phase == PP_GREET ? POP3_E_SERVER : POP3_E_NOUSER);
+	say(c, "-ERR timeout\r\n");
+	conn_close(c, st->phase == PP_GREET ? POP3_E_SERVER : POP3_E_NOUSER);
 }
 
 static struct pop3_state *
@@ -300,7 +299,8 @@ line(struct conn *c, size_t n)
 	}
 	if (cmd == POP3_CMD_OTHER) {
 		if (++st->others > POP3_OTHERS) {
-			fail(c, POP3_E_NOUSER);
+			say(c, "-ERR too many commands before USER\r\n");
+			conn_close(c, POP3_E_NOUSER);
 			return 0;
 		}
 		say(c, "-ERR need USER first\r\n");
