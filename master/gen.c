@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "common/log.h"
@@ -54,6 +55,16 @@ gen_new(struct pc_config *cfg)
 
 	g->id = M.next_gen++;
 	g->cfg = cfg;
+	/* the bandwidth pipes: shared with every worker forked from here on,
+	 * which update them with atomic operations (no IPC per byte) */
+	if (cfg->nbandlims > 0) {
+		void *p = mmap(NULL, cfg->nbandlims * sizeof(struct pc_pipe),
+		    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			fatal("mmap bandwidth pipes");
+		cfg->pipes = p;
+	}
 	g->svcs = xcalloc(cfg->nsvcs + 1, sizeof(*g->svcs));
 	for (size_t s = 0; s < cfg->nsvcs; s++)
 		g->nworkers += cfg->svcs[s].workers;
@@ -80,6 +91,9 @@ gen_free(struct gen *g)
 		free(g->workers[i].q);
 	free(g->workers);
 	free(g->svcs);
+	if (g->cfg->pipes != NULL)
+		(void)munmap(g->cfg->pipes,
+		    g->cfg->nbandlims * sizeof(struct pc_pipe));
 	pc_config_free(g->cfg);
 	free(g);
 }

@@ -140,6 +140,9 @@ pc_config_free(struct pc_config *cfg)
 	for (size_t i = 0; i < cfg->nnsrecords; i++)
 		free(cfg->nsrecords[i].name);
 	free(cfg->nsrecords);
+	for (size_t i = 0; i < cfg->nbandlims; i++)
+		rule_free(&cfg->bandlims[i].rule);
+	free(cfg->bandlims);
 	free(cfg->pidfile);
 	free(cfg->chroot);
 	free_strv(cfg->monitors, cfg->nmonitors);

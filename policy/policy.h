@@ -181,6 +181,25 @@ bool pc_acl_rule_matches(const struct pc_acl_rule *r,
 
 /* PC_PW_SYS: `users name` without a password, checked against the
  * system's password database by the master (decision 11). */
+/* `bandlimin|bandlimout RATE ACL-fields` and the `nobandlim*` exceptions
+ * (3proxy-language.md 2.7): each rule is one pipe shared by everything it
+ * matches, in every worker of every service.  Rules are global and kept
+ * in the order written. */
+enum pc_bl_dir { PC_BL_IN, PC_BL_OUT };   /* in: server->client */
+struct pc_bandlim {
+	enum pc_bl_dir     dir;
+	bool               exempt;    /* nobandlim*: stop here */
+	uint32_t           rate;      /* bits per second */
+	struct pc_acl_rule rule;      /* users..periods; action unused */
+};
+/* One pipe's state, in memory the master maps shared before it forks a
+ * generation's workers: the time (CLOCK_MONOTONIC ns) at which the pipe
+ * is free again; sending n bytes pushes it by n * 8e9 / rate. */
+struct pc_pipe {
+	uint64_t next_ns;             /* accessed with __atomic builtins */
+};
+#define PC_BL_MAX 10              /* rules applied per direction */
+
 enum pc_pwtype { PC_PW_CL, PC_PW_CR, PC_PW_NT, PC_PW_SYS };
 struct pc_user {
 	char          *name;
@@ -278,6 +297,10 @@ struct pc_config {
 	char                *archiver_ext;  /* `archiver EXT CMD ARGS`, */
 	char               **archiver_argv; /* NULL-terminated, owned */
 	struct pc_authcache  authcache;
+	struct pc_bandlim   *bandlims;
+	size_t               nbandlims;
+	struct pc_pipe      *pipes;      /* nbandlims, shared; set by the
+	                                    master (gen.c), not owned here */
 	bool                 daemon;
 	char                *pidfile;
 	char                *chroot;     /* NULL: the master's empty jail */

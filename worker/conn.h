@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "common/addr.h"
+#include "worker/bandlim.h"
 #include "policy/policy.h"
 #include "worker/ev.h"
 
@@ -70,6 +71,8 @@ struct conn {
 	bool            via_http_parent; /* c->sfd is an `http` parent: send
 	                                    requests in absolute form */
 	char           *parent_auth;  /* its "Basic ..." value, or NULL */
+	struct bl_set   bl_in, bl_out;   /* bandwidth pipes (bandlim.h) of the
+	                                    current request, per direction */
 	bool            redirect_http; /* request.c: the rule redirects this
 	                                  connection to the local HTTP handler */
 	bool            redirect_pop3; /* ... to the local POP3 handler */

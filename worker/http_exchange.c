@@ -360,6 +360,7 @@ read_server(struct conn *c)
 {
 	struct http_state *st = c->proto_state;
 	ssize_t            n;
+	size_t             cap;
 
 	if (hbuf_alloc(&st->resp) != 0) {
 		http_fail(c, 21, false);
@@ -369,9 +370,16 @@ read_server(struct conn *c)
 		hbuf_compact(&st->resp);
 	if (hbuf_room(&st->resp) == 0)
 		return;
-	n = read(c->sfd, st->resp.p + st->resp.len, hbuf_room(&st->resp));
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	cap = hbuf_room(&st->resp);
+	if (http_bl_gate(c, &cap))
 		return;
+	n = read(c->sfd, st->resp.p + st->resp.len, cap);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		http_bl_idle(c);
+		return;
+	}
+	if (n > 0)
+		http_bl_used(c, (size_t)n);
 	if (n <= 0) {
 		server_gone(c);
 		return;

@@ -29,6 +29,8 @@ struct dir {
 	uint32_t inpipe; /* bytes waiting in the pipe */
 	bool     eof;    /* source gave EOF */
 	bool     shut;   /* EOF passed on with shutdown(SHUT_WR) */
+	uint32_t granted;    /* bandwidth reserved and not yet read */
+	uint64_t wait_until; /* ev_now() before which it may not read */
 };
 
 static bool use_splice;
@@ -39,13 +41,76 @@ relay_set_splice(bool on)
 	use_splice = on;
 }
 
+static void relay_io(struct ev_io *io, uint32_t revents);
+
 struct relay_state {
-	struct dir d[2];
-	uint64_t   last;      /* ev_now() of the last byte moved */
-	uint64_t   idle_ms;
+	struct dir      d[2];
+	uint64_t        last;      /* ev_now() of the last byte moved */
+	uint64_t        idle_ms;
+	struct ev_timer bl_timer;  /* a direction waits for its pipes */
 };
 
-static void relay_io(struct ev_io *io, uint32_t revents);
+static const struct bl_set *
+limits(const struct conn *c, int i)
+{
+	return i == C2S ? &c->bl_out : &c->bl_in;
+}
+
+static void
+bl_wake(struct ev_timer *t)
+{
+	struct conn *c = t->arg;
+
+	relay_io(&c->cio, 0);
+}
+
+/* With bandwidth limits: true when direction i must not read now (its
+ * pipes are busy; the timer wakes the relay), else *cap is what it may
+ * read. */
+static bool
+bl_gate(struct conn *c, struct relay_state *r, int i, size_t *cap)
+{
+	const struct bl_set *bl = limits(c, i);
+	struct dir          *d = &r->d[i];
+	uint64_t             w, now = ev_now();
+
+	if (bl->n == 0)
+		return false;
+	if (d->wait_until > now)
+		return true;
+	if (d->granted == 0) {
+		d->granted = (uint32_t)bandlim_quantum(bl);
+		if ((w = bandlim_reserve(bl, d->granted)) > 0) {
+			d->wait_until = now + w;
+			if (!ev_timer_armed(&r->bl_timer) ||
+			    r->bl_timer.when > d->wait_until)
+				ev_timer_start(&r->bl_timer, w, bl_wake, c);
+			return true;
+		}
+	}
+	if (*cap > d->granted)
+		*cap = d->granted;
+	return false;
+}
+
+static void
+bl_used(struct conn *c, struct relay_state *r, int i, size_t k)
+{
+	if (limits(c, i)->n > 0)
+		r->d[i].granted -= k < r->d[i].granted ? (uint32_t)k :
+		    r->d[i].granted;
+}
+
+/* Idle: what was reserved goes back to the pipes for others. */
+static void
+bl_idle(struct conn *c, struct relay_state *r, int i)
+{
+	if (limits(c, i)->n > 0 && r->d[i].granted > 0) {
+		bandlim_refund(limits(c, i), r->d[i].granted);
+		r->d[i].granted = 0;
+	}
+}
+
 
 static int
 src_fd(const struct conn *c, int i)
@@ -140,6 +205,7 @@ pump_splice(struct conn *c, struct relay_state *r, int i)
 {
 	struct dir *d = &r->d[i];
 	ssize_t     k;
+	size_t      cap;
 
 	for (int round = 0; round < PUMP_ROUNDS; round++) {
 		if (d->inpipe > 0) {
@@ -159,17 +225,22 @@ pump_splice(struct conn *c, struct relay_state *r, int i)
 			dir_close_pipe(d);
 			return 0;
 		}
+		cap = SPLICE_PIPE;
+		if (bl_gate(c, r, i, &cap))
+			return 0;
 		if (d->pipe[0] < 0 && pipe_get(d->pipe) != 0)
 			return 21;
-		k = splice(src_fd(c, i), NULL, d->pipe[1], NULL, SPLICE_PIPE,
+		k = splice(src_fd(c, i), NULL, d->pipe[1], NULL, cap,
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (k > 0) {
 			d->inpipe = (uint32_t)k;
 			count(c, r, i, (size_t)k);
+			bl_used(c, r, i, (size_t)k);
 		} else if (k == 0) {
 			d->eof = true;
 		} else if (errno == EAGAIN || errno == EINTR) {
 			dir_close_pipe(d);   /* idle: hold no pipe */
+			bl_idle(c, r, i);
 			return 0;
 		} else {
 			return i == C2S ? 95 : 96;
@@ -185,6 +256,7 @@ pump(struct conn *c, struct relay_state *r, int i)
 {
 	struct dir *d = &r->d[i];
 	ssize_t     k;
+	size_t      cap;
 
 	for (int round = 0; round < PUMP_ROUNDS; round++) {
 		if (d->off < d->len) {
@@ -214,14 +286,21 @@ pump(struct conn *c, struct relay_state *r, int i)
 				return 21;
 			d->cap = RELAY_BUF;
 		}
-		k = read(src_fd(c, i), d->buf, d->cap);
+		cap = d->cap;
+		if (bl_gate(c, r, i, &cap)) {
+			dir_free_buf(d);
+			return 0;
+		}
+		k = read(src_fd(c, i), d->buf, cap);
 		if (k > 0) {
 			d->len = (uint32_t)k;
 			count(c, r, i, (size_t)k);
+			bl_used(c, r, i, (size_t)k);
 		} else if (k == 0) {
 			d->eof = true;
 		} else if (errno == EAGAIN || errno == EINTR) {
 			dir_free_buf(d);     /* idle: hold no buffer */
+			bl_idle(c, r, i);
 			return 0;
 		} else {
 			return i == C2S ? 95 : 96;
@@ -239,7 +318,7 @@ wants_out(const struct dir *d)
 static bool
 wants_in(const struct dir *d)
 {
-	return !d->eof && !wants_out(d);
+	return !d->eof && !wants_out(d) && d->wait_until <= ev_now();
 }
 
 static uint32_t
@@ -365,6 +444,9 @@ relay_release(struct conn *c)
 
 	if (r == NULL)
 		return;
+	ev_timer_stop(&r->bl_timer);
+	bl_idle(c, r, C2S);
+	bl_idle(c, r, S2C);
 	dir_free_buf(&r->d[C2S]);
 	dir_free_buf(&r->d[S2C]);
 	dir_close_pipe(&r->d[C2S]);

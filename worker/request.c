@@ -243,6 +243,26 @@ acl_check(struct request_state *r, const char *user)
 	return code;
 }
 
+/* The bandwidth pipes of the allowed request (also with `auth none`:
+ * limits apply without an ACL, decision 3). */
+static void
+select_limits(struct request_state *r)
+{
+	struct pc_acl_req q;
+
+	memset(&q, 0, sizeof(q));
+	q.user = r->c->user;
+	q.client = r->c->client;
+	if (r->naddrs > 0)
+		q.dst = r->addrs[0];
+	q.dst.port = 0;
+	q.host = r->host;
+	q.port = r->port;
+	q.op = r->op;
+	q.now = time(NULL);
+	bandlim_select(&q, &r->c->bl_in, &r->c->bl_out);
+}
+
 /* ---- the chain ---- */
 
 static void
@@ -433,6 +453,7 @@ step(struct request_state *r)
 		finish(r, r->last_code ? r->last_code : 3);
 		return;
 	}
+	select_limits(r);
 	if (r->no_connect) {
 		finish(r, 0);
 		return;

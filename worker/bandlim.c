@@ -1,0 +1,101 @@
+/*
+ * Bandwidth pipes (bandlim.h): a pipe is the monotonic time at which it
+ * is free again; reserving n bytes moves that time on by n * 8e9 / rate
+ * with a compare-and-swap, so workers share a pipe without locks.
+ */
+#include <time.h>
+
+#include "worker/bandlim.h"
+#include "worker/conn.h"
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t
+cost_ns(uint32_t rate, size_t n)
+{
+	return (uint64_t)((double)n * 8e9 / (double)rate);
+}
+
+void
+bandlim_select(const struct pc_acl_req *q, struct bl_set *in,
+    struct bl_set *out)
+{
+	const struct pc_config *cfg = wctx.cfg;
+	bool                    done_in = false, done_out = false;
+
+	in->n = out->n = 0;
+	if (cfg->pipes == NULL)
+		return;
+	for (size_t i = 0; i < cfg->nbandlims; i++) {
+		const struct pc_bandlim *b = &cfg->bandlims[i];
+		struct bl_set           *s = b->dir == PC_BL_IN ? in : out;
+		bool                    *done = b->dir == PC_BL_IN ? &done_in :
+		    &done_out;
+
+		if (*done || !pc_acl_rule_matches(&b->rule, q))
+			continue;
+		if (b->exempt)
+			*done = true;
+		else if (s->n < PC_BL_MAX)
+			s->idx[s->n++] = (uint16_t)i;
+	}
+}
+
+size_t
+bandlim_quantum(const struct bl_set *s)
+{
+	uint32_t slow = UINT32_MAX;
+	size_t   q;
+
+	if (s->n == 0)
+		return 0;
+	for (uint8_t i = 0; i < s->n; i++)
+		if (wctx.cfg->bandlims[s->idx[i]].rate < slow)
+			slow = wctx.cfg->bandlims[s->idx[i]].rate;
+	q = slow / 8 / 20;
+	return q < 512 ? 512 : q > 65536 ? 65536 : q;
+}
+
+uint64_t
+bandlim_reserve(const struct bl_set *s, size_t n)
+{
+	uint64_t now = now_ns(), wait = 0;
+
+	for (uint8_t i = 0; i < s->n; i++) {
+		struct pc_pipe *p = &wctx.cfg->pipes[s->idx[i]];
+		uint64_t        c = cost_ns(wctx.cfg->bandlims[s->idx[i]].rate,
+		    n), old, start;
+
+		old = __atomic_load_n(&p->next_ns, __ATOMIC_RELAXED);
+		do
+			start = old > now ? old : now;
+		while (!__atomic_compare_exchange_n(&p->next_ns, &old,
+		    start + c, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+		if (start - now > wait)
+			wait = start - now;
+	}
+	return (wait + 999999) / 1000000;
+}
+
+void
+bandlim_refund(const struct bl_set *s, size_t n)
+{
+	for (uint8_t i = 0; n > 0 && i < s->n; i++) {
+		struct pc_pipe *p = &wctx.cfg->pipes[s->idx[i]];
+		uint64_t        c = cost_ns(wctx.cfg->bandlims[s->idx[i]].rate,
+		    n), old;
+
+		old = __atomic_load_n(&p->next_ns, __ATOMIC_RELAXED);
+		while (!__atomic_compare_exchange_n(&p->next_ns, &old,
+		    old > c ? old - c : 0, false, __ATOMIC_RELAXED,
+		    __ATOMIC_RELAXED))
+			;
+	}
+}

@@ -1,0 +1,35 @@
+/*
+ * Bandwidth limits in a worker (policy.h: pc_bandlim, pc_pipe).  When a
+ * request is allowed, the rules matching it are picked per direction, in
+ * order, until the first matching exception (at most PC_BL_MAX); then
+ * before every read the mover reserves a quantum of bytes on all of that
+ * direction's pipes and waits until the pipes are free for it.  The pipes
+ * live in memory shared by all workers, so one rule is one pipe for every
+ * connection of every service it matches.
+ */
+#ifndef PC_WORKER_BANDLIM_H
+#define PC_WORKER_BANDLIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy/policy.h"
+
+struct bl_set {
+	uint8_t  n;
+	uint16_t idx[PC_BL_MAX];
+};
+
+/* The pipes of q for each direction (in: server->client). */
+void     bandlim_select(const struct pc_acl_req *q, struct bl_set *in,
+	    struct bl_set *out);
+/* Bytes to reserve at a time on s: about 1/20 s of the slowest pipe,
+ * 512..65536; 0 when s is empty (no limit). */
+size_t   bandlim_quantum(const struct bl_set *s);
+/* Reserves n bytes on every pipe of s; returns the milliseconds to wait
+ * before moving them (0: now). */
+uint64_t bandlim_reserve(const struct bl_set *s, size_t n);
+/* Gives back n reserved bytes that were not moved. */
+void     bandlim_refund(const struct bl_set *s, size_t n);
+
+#endif
