@@ -726,12 +726,39 @@ test_parents(void)
 }
 
 static void
+test_bandlim(void)
+{
+	struct pc_config *c = load("nobandlimin * * * 110\n"
+	    "bandlimin 57600 * 192.168.10.16\n"
+	    "bandlimout 300 alice * * 80,443 HTTP\n");
+
+	if (c != NULL) {
+		CHECK_EQ_INT(c->nbandlims, 3);
+		CHECK(c->bandlims[0].exempt);
+		CHECK_EQ_INT(c->bandlims[0].dir, PC_BL_IN);
+		CHECK_EQ_INT(c->bandlims[0].rule.nports, 1);
+		CHECK_EQ_INT(c->bandlims[1].rate, 57600);
+		CHECK_EQ_INT(c->bandlims[1].rule.nsrcs, 1);
+		CHECK_EQ_INT(c->bandlims[2].dir, PC_BL_OUT);
+		CHECK_EQ_INT(c->bandlims[2].rule.nusers, 1);
+		CHECK_EQ_INT(c->bandlims[2].rule.nports, 2);
+		CHECK(c->bandlims[2].rule.ops != 0);
+		CHECK(c->pipes == NULL);   /* mapped by the master, not here */
+	}
+	pc_config_free(c);
+	FAILS("bandlimin 299 *\n", "t.cfg:1: 299: rate must be 300 or more "
+	    "(bits per second)");
+	FAILS("bandlimin\n", "t.cfg:1: bandlimin: wrong number of "
+	    "arguments (expected 1 to 8)");
+}
+
+static void
 test_refused(void)
 {
 	static const char *const later[] = {
 		"imapp", "smtpp", "ftppr",
-		"admin", "tlspr", "auto", "redirect", "bandlimin",
-		"nobandlimout", "connlim", "counter", "countin", "nocountall",
+		"admin", "tlspr", "auto", "redirect",
+		"connlim", "counter", "countin", "nocountall",
 		"logdump", "delimchar",
 		"radius", "authnserver", "dialer", "system",
 		"config", "writable", "plugin", "filtermaxsize", "force",
@@ -850,6 +877,7 @@ main(void)
 	test_services();
 	test_globals();
 	test_parents();
+	test_bandlim();
 	test_refused();
 	test_include();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
