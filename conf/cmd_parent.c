@@ -131,6 +131,27 @@ cmd_parent(struct conf_state *st, size_t argc, char **argv)
 	return 0;
 }
 
+/* `redirect IP PORT ACL-fields`: 3proxy's older form of an allow entry
+ * with one http parent of weight 1000 (0.0.0.0 0: local redirection). */
+int
+cmd_redirect(struct conf_state *st, size_t argc, char **argv)
+{
+	char *allow[9], *parent[5];
+	size_t n = 0;
+
+	allow[n++] = (char *)"allow";
+	for (size_t i = 3; i < argc && n < 9; i++)
+		allow[n++] = argv[i];
+	if (cmd_allow(st, n, allow) != 0)
+		return -1;
+	parent[0] = (char *)"parent";
+	parent[1] = (char *)"1000";
+	parent[2] = (char *)"http";
+	parent[3] = argv[1];
+	parent[4] = argv[2];
+	return cmd_parent(st, 5, parent);
+}
+
 int
 cmd_parentretries(struct conf_state *st, size_t argc, char **argv)
 {

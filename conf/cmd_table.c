@@ -46,6 +46,7 @@ static const struct cmd cmds[] = {
 	{ "nobandlimin", 0, 7, cmd_bandlim },
 	{ "nobandlimout", 0, 7, cmd_bandlim },
 	{ "pidfile",     1, 1, cmd_pidfile },
+	{ "redirect",    2, 9, cmd_redirect },
 	{ "pop3p",       0, MANY, cmd_service },
 	{ "proxy",       0, MANY, cmd_service },
 	{ "rotate",      1, 1, cmd_rotate },
@@ -73,7 +74,7 @@ static const char *const unsupported[] = {
 	"countout", "delimchar", "dialer", "filtermaxsize", "force",
 	"logdump", "maxseg", "nocountall",
 	"nocountin", "nocountout", "noconnlim", "noforce",
-	"plugin", "radius", "redirect", "system",
+	"plugin", "radius", "system",
 	"writable",
 	/* TLS */
 	"ssl_certcache", "ssl_cli", "ssl_client", "ssl_client_alpn",

@@ -111,6 +111,7 @@ int   cmd_weight(struct conf_state *, size_t, char **);
 int   cmd_service(struct conf_state *, size_t, char **);
 int   cmd_parent(struct conf_state *, size_t, char **);
 int   cmd_parentretries(struct conf_state *, size_t, char **);
+int   cmd_redirect(struct conf_state *, size_t, char **);
 int   cmd_bandlim(struct conf_state *, size_t, char **);
 
 /* The last allow/deny rule of the ACL being built, for the commands that

@@ -746,6 +746,21 @@ test_bandlim(void)
 		CHECK(c->pipes == NULL);   /* mapped by the master, not here */
 	}
 	pc_config_free(c);
+	c = load("redirect 192.0.2.1 3128 * 10.0.0.0/8 * 80\nredirect "
+	    "0.0.0.0 0 * * * 80\nsocks\n");
+	if (c != NULL) {
+		const struct pc_acl_rule *r = c->acls[0].rules;
+
+		CHECK_EQ_INT(c->acls[0].nrules, 2);
+		CHECK_EQ_INT(r[0].action, PC_ACL_ALLOW);
+		CHECK_EQ_INT(r[0].nsrcs, 1);
+		CHECK_EQ_INT(r[0].nparents, 1);
+		CHECK_EQ_INT(r[0].parents[0].type, PC_PARENT_HTTP);
+		CHECK_EQ_INT(r[0].parents[0].weight, 1000);
+		CHECK_EQ_INT(r[0].parents[0].port, 3128);
+		CHECK(r[1].parents[0].local);
+	}
+	pc_config_free(c);
 	FAILS("bandlimin 299 *\n", "t.cfg:1: 299: rate must be 300 or more "
 	    "(bits per second)");
 	FAILS("bandlimin\n", "t.cfg:1: bandlimin: wrong number of "
@@ -757,7 +772,7 @@ test_refused(void)
 {
 	static const char *const later[] = {
 		"imapp", "smtpp", "ftppr",
-		"admin", "tlspr", "auto", "redirect",
+		"admin", "tlspr", "auto",
 		"connlim", "counter", "countin", "nocountall",
 		"logdump", "delimchar",
 		"radius", "authnserver", "dialer", "system",
