@@ -9,6 +9,36 @@
 
 #include "conf/state.h"
 
+/* `connlim RATE PERIOD fields`, `noconnlim fields` */
+int
+cmd_connlim(struct conf_state *st, size_t argc, char **argv)
+{
+	struct pc_config  *cfg = st->cfg;
+	struct pc_connlim *l;
+	bool               exempt = argv[0][0] == 'n';
+	uint32_t           rate = 0, period = 0;
+	char              *fields[9];
+	size_t             nf = 0;
+
+	if (!exempt) {
+		if (argc < 3)
+			return conf_err(st, argv[0], "expected RATE PERIOD "
+			    "[fields]");
+		if (conf_uint(argv[1], 1, UINT32_MAX, &rate) != 0)
+			return conf_err(st, argv[1], "invalid rate");
+		if (conf_uint(argv[2], 0, 86400 * 366, &period) != 0)
+			return conf_err(st, argv[2], "invalid period");
+	}
+	fields[nf++] = (char *)"allow";
+	for (size_t i = exempt ? 1 : 3; i < argc && nf < 9; i++)
+		fields[nf++] = argv[i];
+	l = conf_push(&cfg->connlims, &cfg->nconnlims, sizeof(*l));
+	l->exempt = exempt;
+	l->rate = rate;
+	l->period = period;
+	return conf_acl_rule(st, nf, fields, &l->rule);
+}
+
 int
 cmd_bandlim(struct conf_state *st, size_t argc, char **argv)
 {

@@ -113,6 +113,7 @@ int   cmd_parent(struct conf_state *, size_t, char **);
 int   cmd_parentretries(struct conf_state *, size_t, char **);
 int   cmd_redirect(struct conf_state *, size_t, char **);
 int   cmd_bandlim(struct conf_state *, size_t, char **);
+int   cmd_connlim(struct conf_state *, size_t, char **);
 
 /* The last allow/deny rule of the ACL being built, for the commands that
  * qualify it (nolog, weight, parent); an error naming cmd when none. */

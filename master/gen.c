@@ -65,6 +65,15 @@ gen_new(struct pc_config *cfg)
 			fatal("mmap bandwidth pipes");
 		cfg->pipes = p;
 	}
+	if (cfg->nconnlims > 0) {
+		void *p = mmap(NULL, cfg->nconnlims *
+		    sizeof(struct pc_connstate), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			fatal("mmap connection limits");
+		cfg->connstates = p;
+	}
 	g->svcs = xcalloc(cfg->nsvcs + 1, sizeof(*g->svcs));
 	for (size_t s = 0; s < cfg->nsvcs; s++)
 		g->nworkers += cfg->svcs[s].workers;
@@ -94,6 +103,9 @@ gen_free(struct gen *g)
 	if (g->cfg->pipes != NULL)
 		(void)munmap(g->cfg->pipes,
 		    g->cfg->nbandlims * sizeof(struct pc_pipe));
+	if (g->cfg->connstates != NULL)
+		(void)munmap(g->cfg->connstates,
+		    g->cfg->nconnlims * sizeof(struct pc_connstate));
 	pc_config_free(g->cfg);
 	free(g);
 }

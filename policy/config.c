@@ -143,6 +143,9 @@ pc_config_free(struct pc_config *cfg)
 	for (size_t i = 0; i < cfg->nbandlims; i++)
 		rule_free(&cfg->bandlims[i].rule);
 	free(cfg->bandlims);
+	for (size_t i = 0; i < cfg->nconnlims; i++)
+		rule_free(&cfg->connlims[i].rule);
+	free(cfg->connlims);
 	free(cfg->pidfile);
 	free(cfg->chroot);
 	free_strv(cfg->monitors, cfg->nmonitors);

@@ -200,6 +200,21 @@ struct pc_pipe {
 };
 #define PC_BL_MAX 10              /* rules applied per direction */
 
+/* `connlim RATE PERIOD ACL-fields` and `noconnlim ACL-fields`
+ * (3proxy-language.md 2.7): PERIOD 0 = at most RATE matching connections
+ * at once; else about RATE new ones per PERIOD seconds.  Shared like the
+ * bandwidth pipes. */
+struct pc_connlim {
+	bool               exempt;    /* noconnlim */
+	uint32_t           rate;
+	uint32_t           period;    /* seconds; 0 = concurrent */
+	struct pc_acl_rule rule;
+};
+struct pc_connstate {
+	int64_t  active;              /* PERIOD 0: connections held */
+	uint64_t tat_ns;              /* else: theoretical arrival time */
+};
+
 enum pc_pwtype { PC_PW_CL, PC_PW_CR, PC_PW_NT, PC_PW_SYS };
 struct pc_user {
 	char          *name;
@@ -301,6 +316,9 @@ struct pc_config {
 	size_t               nbandlims;
 	struct pc_pipe      *pipes;      /* nbandlims, shared; set by the
 	                                    master (gen.c), not owned here */
+	struct pc_connlim   *connlims;
+	size_t               nconnlims;
+	struct pc_connstate *connstates; /* nconnlims, shared like pipes */
 	bool                 daemon;
 	char                *pidfile;
 	char                *chroot;     /* NULL: the master's empty jail */

@@ -48,6 +48,65 @@ bandlim_select(const struct pc_acl_req *q, struct bl_set *in,
 	}
 }
 
+static bool
+rate_admit(struct pc_connstate *st, const struct pc_connlim *l)
+{
+	uint64_t now = now_ns(), t = (uint64_t)l->period * 1000000000u /
+	    l->rate, tau = (uint64_t)l->period * 1000000000u, old, start;
+
+	old = __atomic_load_n(&st->tat_ns, __ATOMIC_RELAXED);
+	do {
+		start = old > now ? old : now;
+		if (start - now + t > tau)
+			return false;         /* RATE already in this PERIOD */
+	} while (!__atomic_compare_exchange_n(&st->tat_ns, &old, start + t,
+	    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	return true;
+}
+
+int
+connlim_acquire(const struct pc_acl_req *q, struct bl_set *held)
+{
+	const struct pc_config *cfg = wctx.cfg;
+
+	held->n = 0;
+	if (cfg->connstates == NULL)
+		return 0;
+	for (size_t i = 0; i < cfg->nconnlims; i++) {
+		const struct pc_connlim *l = &cfg->connlims[i];
+		struct pc_connstate     *st = &cfg->connstates[i];
+
+		if (!pc_acl_rule_matches(&l->rule, q))
+			continue;
+		if (l->exempt)
+			break;
+		if (l->period != 0) {
+			if (!rate_admit(st, l)) {
+				connlim_release(held);
+				return 10;
+			}
+			continue;
+		}
+		if (__atomic_add_fetch(&st->active, 1, __ATOMIC_RELAXED) >
+		    (int64_t)l->rate || held->n == PC_BL_MAX) {
+			__atomic_sub_fetch(&st->active, 1, __ATOMIC_RELAXED);
+			connlim_release(held);
+			return 10;
+		}
+		held->idx[held->n++] = (uint16_t)i;
+	}
+	return 0;
+}
+
+void
+connlim_release(struct bl_set *held)
+{
+	for (uint8_t i = 0; i < held->n; i++)
+		__atomic_sub_fetch(&wctx.cfg->connstates[held->idx[i]].active, 1,
+		    __ATOMIC_RELAXED);
+	held->n = 0;
+}
+
 size_t
 bandlim_quantum(const struct bl_set *s)
 {

@@ -32,4 +32,12 @@ uint64_t bandlim_reserve(const struct bl_set *s, size_t n);
 /* Gives back n reserved bytes that were not moved. */
 void     bandlim_refund(const struct bl_set *s, size_t n);
 
+/* Connection limits (`connlim`): the matching rules, in order, until the
+ * first matching `noconnlim`.  A concurrent rule (PERIOD 0) counts the
+ * request while held, a rate rule admits about RATE per PERIOD (a
+ * generic cell rate check on the shared state).  0 when admitted (held
+ * counts go into *held), else 10, with nothing held. */
+int      connlim_acquire(const struct pc_acl_req *q, struct bl_set *held);
+void     connlim_release(struct bl_set *held);
+
 #endif

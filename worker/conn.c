@@ -180,6 +180,7 @@ conn_close(struct conn *c, int code)
 		request_cancel(c);
 	if (c->relay != NULL)
 		relay_release(c);
+	connlim_release(&c->cl_held);
 	ev_timer_stop(&c->timer);
 	conn_close_server(c);
 	if (c->cfd >= 0) {

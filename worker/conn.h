@@ -73,6 +73,7 @@ struct conn {
 	char           *parent_auth;  /* its "Basic ..." value, or NULL */
 	struct bl_set   bl_in, bl_out;   /* bandwidth pipes (bandlim.h) of the
 	                                    current request, per direction */
+	struct bl_set   cl_held;         /* connlim counts it holds */
 	bool            redirect_http; /* request.c: the rule redirects this
 	                                  connection to the local HTTP handler */
 	bool            redirect_pop3; /* ... to the local POP3 handler */

@@ -243,9 +243,10 @@ acl_check(struct request_state *r, const char *user)
 	return code;
 }
 
-/* The bandwidth pipes of the allowed request (also with `auth none`:
- * limits apply without an ACL, decision 3). */
-static void
+/* The bandwidth pipes and connection limits of the allowed request (also
+ * with `auth none`: limits apply without an ACL, decision 3); 10 when a
+ * connlim refuses it. */
+static int
 select_limits(struct request_state *r)
 {
 	struct pc_acl_req q;
@@ -261,6 +262,9 @@ select_limits(struct request_state *r)
 	q.op = r->op;
 	q.now = time(NULL);
 	bandlim_select(&q, &r->c->bl_in, &r->c->bl_out);
+	/* a kept-alive client's next request counts anew */
+	connlim_release(&r->c->cl_held);
+	return connlim_acquire(&q, &r->c->cl_held);
 }
 
 /* ---- the chain ---- */
@@ -453,7 +457,10 @@ step(struct request_state *r)
 		finish(r, r->last_code ? r->last_code : 3);
 		return;
 	}
-	select_limits(r);
+	if (select_limits(r) != 0) {
+		finish(r, 10);           /* connlim: 503, SOCKS reply 2 */
+		return;
+	}
 	if (r->no_connect) {
 		finish(r, 0);
 		return;

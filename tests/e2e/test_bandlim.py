@@ -150,3 +150,54 @@ def test_config_errors(tmp_path):
                            text=True, timeout=10)
         assert r.returncode == 1 and f"{p}:1: {tok}:" in r.stderr, \
             (line, r.stderr)
+
+
+def test_connlim_concurrent_and_exception(portcullis, echo, origin):
+    """connlim 2 0: two tunnels at once, the third refused (SOCKS5 reply
+    2, %E 10; HTTP 503); noconnlim before it exempts 127.0.0.5; closing
+    one lets the next in."""
+    srv = start(portcullis, "noconnlim * 127.0.0.5\n"
+                f"connlim 2 0 * * * {echo.port}\n")
+    held = []
+    codes = []
+    for _ in range(3):
+        s, code = socks5_open(srv.sp, "127.0.0.1", echo.port)
+        codes.append(code)
+        held.append(s)
+    assert codes == [0, 0, 2], codes
+    s = connect(srv.pp)
+    s.sendall(f"CONNECT 127.0.0.1:{echo.port} HTTP/1.1\r\nHost: x\r\n\r\n"
+              .encode())
+    assert s.recv(64).startswith(b"HTTP/1.0 503"), "HTTP gets 503"
+    s.close()
+    x = connect(srv.sp, source="127.0.0.5")
+    x.sendall(b"\x05\x01\x00")
+    assert x.recv(2) == b"\x05\x00"
+    x.sendall(b"\x05\x01\x00\x01" + bytes([127, 0, 0, 1]) +
+              echo.port.to_bytes(2, "big"))
+    assert x.recv(10)[1] == 0, "exempt source"
+    x.close()
+    held[0].close()
+    time.sleep(0.3)
+    s, code = socks5_open(srv.sp, "127.0.0.1", echo.port)
+    assert code == 0, "a place came free"
+    s.close()
+    for h in held[1:]:
+        h.close()
+    assert srv.wait_log(lambda ln: " 00010 " in ln), srv.log_lines()
+
+
+def test_connlim_rate_per_period(portcullis, echo):
+    """connlim 3 2: three new connections per 2 s; the fourth at once is
+    refused, one is admitted again after the period."""
+    srv = start(portcullis, "connlim 3 2 *\n")
+    codes = []
+    for _ in range(4):
+        s, code = socks5_open(srv.sp, "127.0.0.1", echo.port)
+        codes.append(code)
+        s.close()
+    assert codes == [0, 0, 0, 2], codes
+    time.sleep(2.2)
+    s, code = socks5_open(srv.sp, "127.0.0.1", echo.port)
+    s.close()
+    assert code == 0

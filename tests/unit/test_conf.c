@@ -773,7 +773,7 @@ test_refused(void)
 	static const char *const later[] = {
 		"imapp", "smtpp", "ftppr",
 		"admin", "tlspr", "auto",
-		"connlim", "counter", "countin", "nocountall",
+		"counter", "countin", "nocountall",
 		"logdump", "delimchar",
 		"radius", "authnserver", "dialer", "system",
 		"config", "writable", "plugin", "filtermaxsize", "force",
