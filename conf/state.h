@@ -114,6 +114,8 @@ int   cmd_parentretries(struct conf_state *, size_t, char **);
 int   cmd_redirect(struct conf_state *, size_t, char **);
 int   cmd_bandlim(struct conf_state *, size_t, char **);
 int   cmd_connlim(struct conf_state *, size_t, char **);
+int   cmd_counter(struct conf_state *, size_t, char **);
+int   cmd_count(struct conf_state *, size_t, char **);
 
 /* The last allow/deny rule of the ACL being built, for the commands that
  * qualify it (nolog, weight, parent); an error naming cmd when none. */

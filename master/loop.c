@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "master/daemon.h"
 #include "master/ipc_server.h"
+#include "master/counters.h"
 #include "master/logrotate.h"
 #include "master/logwrite.h"
 #include "master/loop.h"
@@ -87,6 +88,7 @@ finish_stop(void)
 		for (size_t s = 0; s < g->cfg->nsvcs; s++)
 			if (g->svcs[s].announced)
 				log_service_event(g, s, "Exiting thread");
+	counters_save();
 	pidfile_remove();
 	log_info("stopped");
 	exit(0);
@@ -164,6 +166,7 @@ tick(int64_t *next_monitor)
 		next = earliest(next, reload_tick(now));
 		next = earliest(next, spawn_due(now));
 		next = earliest(next, logrotate_tick());
+		next = earliest(next, counters_tick(now));
 	}
 	gen_collect();
 	now = now_ms();

@@ -22,6 +22,7 @@
 #include "common/xmalloc.h"
 #include "conf/conf.h"
 #include "master/authcache.h"
+#include "master/counters.h"
 #include "master/daemon.h"
 #include "master/jail.h"
 #include "master/listen.h"
@@ -165,6 +166,8 @@ start(struct pc_config *cfg)
 		fatal("epoll_ctl");
 	M.gens = M.cur = g;
 	authcache_reset(&g->cfg->authcache);
+	counters_init();
+	counters_attach(g->cfg);
 	monitor_reset(cfg);
 	spawn_gen(g);
 	log_debug("generation %u started", (unsigned)g->id);

@@ -26,6 +26,7 @@
 #include "master/master.h"
 #include "master/monitor.h"
 #include "master/authcache.h"
+#include "master/counters.h"
 #include "master/reload.h"
 #include "master/spawn.h"
 
@@ -98,6 +99,8 @@ start(void)
 	commit(&ids);
 	g->next = M.gens;
 	M.gens = g;
+	counters_save();
+	counters_attach(cfg);
 	M.cur = g;
 	authcache_reset(&cfg->authcache);
 	monitor_reset(cfg);

@@ -88,6 +88,10 @@ flush_up(struct conn *c)
 	}
 	if (w > 0) {
 		c->bytes_out += (uint64_t)w;
+		if (counters_add(&c->ct_out, (size_t)w)) {
+			conn_close(c, 10);
+			return;
+		}
 		http_arm(c, PC_TIMEOUT_CONN_SHORT);
 	}
 }
@@ -385,6 +389,10 @@ read_server(struct conn *c)
 		return;
 	}
 	c->bytes_in += (uint64_t)n;
+	if (counters_add(&c->ct_in, (size_t)n)) {
+		conn_close(c, 10);      /* the traffic counter is used up */
+		return;
+	}
 	st->resp.len += (uint32_t)n;
 	if (st->phase != HP_EXCHANGE) {
 		/* nothing was asked: a server talking out of turn is dropped */

@@ -175,7 +175,9 @@ dir_close_pipe(struct dir *d)
 	d->inpipe = 0;
 }
 
-static void
+/* Counts k bytes of direction i; true when a traffic counter's limit
+ * is reached (the relay then ends with code 10). */
+static bool
 count(struct conn *c, struct relay_state *r, int i, size_t k)
 {
 	r->last = ev_now();
@@ -183,6 +185,7 @@ count(struct conn *c, struct relay_state *r, int i, size_t k)
 		c->bytes_out += k;
 	else
 		c->bytes_in += k;
+	return counters_add(i == C2S ? &c->ct_out : &c->ct_in, k);
 }
 
 /* EOF of direction i, its bytes delivered: shutdown(SHUT_WR) its
@@ -234,7 +237,8 @@ pump_splice(struct conn *c, struct relay_state *r, int i)
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (k > 0) {
 			d->inpipe = (uint32_t)k;
-			count(c, r, i, (size_t)k);
+			if (count(c, r, i, (size_t)k))
+				return 10;
 			bl_used(c, r, i, (size_t)k);
 		} else if (k == 0) {
 			d->eof = true;
@@ -294,7 +298,8 @@ pump(struct conn *c, struct relay_state *r, int i)
 		k = read(src_fd(c, i), d->buf, cap);
 		if (k > 0) {
 			d->len = (uint32_t)k;
-			count(c, r, i, (size_t)k);
+			if (count(c, r, i, (size_t)k))
+				return 10;
 			bl_used(c, r, i, (size_t)k);
 		} else if (k == 0) {
 			d->eof = true;

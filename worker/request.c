@@ -262,6 +262,8 @@ select_limits(struct request_state *r)
 	q.op = r->op;
 	q.now = time(NULL);
 	bandlim_select(&q, &r->c->bl_in, &r->c->bl_out);
+	if (counters_admit(&q, &r->c->ct_in, &r->c->ct_out) != 0)
+		return 10;
 	/* a kept-alive client's next request counts anew */
 	connlim_release(&r->c->cl_held);
 	return connlim_acquire(&q, &r->c->cl_held);
