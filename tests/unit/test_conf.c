@@ -768,12 +768,46 @@ test_bandlim(void)
 }
 
 static void
+test_counters(void)
+{
+	struct pc_config *c = load("counter /var/log/c.bin D /var/log/rep\n"
+	    "nocountin * 10.0.0.1\n"
+	    "countin 1/alice D 100 alice\n"
+	    "countall 0 N 5 * * * 80\n"
+	    "countout 7/up M 1\n");
+
+	if (c != NULL) {
+		CHECK_STREQ(c->counter_file, "/var/log/c.bin");
+		CHECK_EQ_INT(c->counter_rtype, PC_ROT_DAY);
+		CHECK_STREQ(c->counter_report, "/var/log/rep");
+		CHECK_EQ_INT(c->ncounters, 4);
+		CHECK(c->counters[0].exempt);
+		CHECK_EQ_INT(c->counters[0].dir, PC_CT_IN);
+		CHECK_EQ_INT(c->counters[1].number, 1);
+		CHECK_STREQ(c->counters[1].name, "alice");
+		CHECK_EQ_INT(c->counters[1].period, PC_ROT_DAY);
+		CHECK(c->counters[1].limit == 100ull * 1048576);
+		CHECK_EQ_INT(c->counters[1].rule.nusers, 1);
+		CHECK_EQ_INT(c->counters[2].dir, PC_CT_ALL);
+		CHECK_EQ_INT(c->counters[2].period, PC_ROT_NONE);
+		CHECK_EQ_INT(c->counters[2].rule.nports, 1);
+		CHECK_EQ_INT(c->counters[3].dir, PC_CT_OUT);
+		CHECK_EQ_INT(c->counters[3].period, PC_ROT_MONTH);
+	}
+	pc_config_free(c);
+	FAILS("countin 1 D 0\n", "t.cfg:1: 0: limit must be 1 MB or more");
+	FAILS("countin 70000 D 1\n", "t.cfg:1: 70000: counter number must "
+	    "be 0..65535");
+	FAILS("countin 1 D\n", "t.cfg:1: countin: wrong number of arguments "
+	    "(expected 3 to 10)");
+}
+
+static void
 test_refused(void)
 {
 	static const char *const later[] = {
 		"imapp", "smtpp", "ftppr",
 		"admin", "tlspr", "auto",
-		"counter", "countin", "nocountall",
 		"logdump", "delimchar",
 		"radius", "authnserver", "dialer", "system",
 		"config", "writable", "plugin", "filtermaxsize", "force",
@@ -893,6 +927,7 @@ main(void)
 	test_globals();
 	test_parents();
 	test_bandlim();
+	test_counters();
 	test_refused();
 	test_include();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

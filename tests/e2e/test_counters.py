@@ -1,0 +1,155 @@
+"""Traffic counters: counter, countin/countout/countall, nocount*.
+
+Run one: /usr/bin/python3 -m pytest -q tests/e2e/test_counters.py -k kill
+
+Spec: issue 5 item 4; 3proxy-language.md 2.8 (file layout, NUMBER/NAME,
+TYPE, LIMIT in MiB, refusal with code 10); unlike 3proxy, a connection is
+cut when it crosses its quota, and counts survive reload, restart and a
+killed worker (the workers add to a table shared with the master).
+"""
+import os
+import signal
+import struct
+import time
+
+from clients import connect, socks5_open
+from pc_server import cfg_head, free_port, records, wait_for
+
+MIB = 1048576
+
+
+def start(portcullis, tmp_path, rules, name=None):
+    pp, sp = free_port(), free_port()
+    srv = portcullis(cfg_head() + f"counter {tmp_path}/ct.bin\n" + rules +
+                     f"proxy -i127.0.0.1 -p{pp}\n"
+                     f"socks -i127.0.0.1 -p{sp}\n", name=name)
+    srv.pp, srv.sp = pp, sp
+    return srv
+
+
+def get(port, url, timeout=10):
+    """Status line and body bytes received until the connection ends."""
+    s = connect(port, timeout=timeout)
+    s.sendall(f"GET {url} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+              .encode())
+    data = b""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+    s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    return head.split(b"\r\n")[0], len(body)
+
+
+def saved(tmp_path, number):
+    """Bytes of counter NUMBER in the counter file (None when absent)."""
+    try:
+        raw = (tmp_path / "ct.bin").read_bytes()
+    except OSError:
+        return None
+    off = 12 + 24 * (number - 1)
+    if raw[:4] != b"3CF\0" or len(raw) < off + 24:
+        return None
+    return struct.unpack_from("<Q", raw, off)[0]
+
+
+def test_quota_cuts_transfer_then_refuses(portcullis, tmp_path, origin):
+    srv = start(portcullis, tmp_path, "countin 1/a D 1 *\n")
+    status, n = get(srv.pp, origin.url("/big/3000000"))
+    assert status.startswith(b"HTTP/1.1 200")
+    # cut when crossing 1 MiB (headers count too; the read that crosses
+    # is not delivered), not at the end
+    assert MIB - 2 * 65536 <= n <= MIB, n
+    status, n = get(srv.pp, origin.url("/big/1000"))
+    assert status.startswith(b"HTTP/1.0 503"), status
+    s, code = socks5_open(srv.sp, "127.0.0.1", origin.port)
+    s.close()
+    assert code == 2
+    recs = records(srv, "/big/")
+    assert any(r["err"] == "00010" for r in recs), recs
+
+
+def test_counts_survive_reload_and_restart(portcullis, tmp_path, origin):
+    rules = "countin 3 N 2 *\n"
+    srv = start(portcullis, tmp_path, rules, name="a")
+    status, n = get(srv.pp, origin.url("/big/1500000"))
+    assert n == 1500000
+    srv.reload()
+    time.sleep(1)
+    status, n = get(srv.pp, origin.url("/big/3000000"))
+    # 2 MiB in all: the reload kept the first 1.5 MB
+    assert n < 2 * MIB - 1500000 + 2 * 65536, n
+    srv.stop()
+    assert saved(tmp_path, 3) >= 2 * MIB
+    srv2 = start(portcullis, tmp_path, rules, name="b")
+    status, _ = get(srv2.pp, origin.url("/big/1000"))
+    assert status.startswith(b"HTTP/1.0 503"), "the restart loaded it"
+
+
+def test_killed_worker_loses_no_counted_byte(portcullis, tmp_path, origin):
+    """SIGKILL of the worker in the middle of a slow download: every byte
+    the client got is in the counter (saved within 10 s)."""
+    srv = start(portcullis, tmp_path, "countin 5 N 100 *\n")
+    s = connect(srv.pp)
+    s.sendall(f"GET {origin.url('/big/4000000?rate=400000')} HTTP/1.1\r\n"
+              "Host: x\r\nConnection: close\r\n\r\n".encode())
+    got = 0
+    t0 = time.monotonic()
+    while got < 1000000 and time.monotonic() - t0 < 10:
+        got += len(s.recv(65536))
+    # kill the worker holding the connection (the one with more sockets)
+    sizes = {}
+    for pid in srv.worker_pids():
+        try:
+            sizes[pid] = len(os.listdir(f"/proc/{pid}/fd"))
+        except OSError:
+            pass
+    victim = max(sizes, key=sizes.get)
+    assert list(sizes.values()).count(sizes[victim]) == 1, sizes
+    os.kill(victim, signal.SIGKILL)
+    t1 = time.monotonic()
+    while time.monotonic() - t1 < 5:
+        try:
+            b = s.recv(65536)
+        except OSError:
+            break
+        if not b:
+            break
+        got += len(b)
+    s.close()
+    # the proxy rewrites the response head: allow for its few bytes
+    assert wait_for(lambda: (saved(tmp_path, 5) or 0) >= got - 512, 15), \
+        (saved(tmp_path, 5), got)
+
+
+def test_exception_and_directions(portcullis, tmp_path, origin, echo):
+    """nocountin before a rule exempts 127.0.0.5; countout counts what the
+    client sends (through a SOCKS tunnel to the echo server)."""
+    srv = start(portcullis, tmp_path, "nocountin * 127.0.0.5\n"
+                "countin 8 N 1 *\ncountout 9 N 1 *\n")
+    s = connect(srv.pp, source="127.0.0.5")
+    s.sendall(f"GET {origin.url('/big/2000000')} HTTP/1.1\r\nHost: x\r\n"
+              "Connection: close\r\n\r\n".encode())
+    n = 0
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        n += len(b)
+    s.close()
+    assert n > 2000000, "exempt: not cut"
+    t, code = socks5_open(srv.sp, "127.0.0.1", echo.port)
+    assert code == 0
+    sent = 0
+    try:
+        for _ in range(40):
+            t.sendall(b"u" * 65536)
+            sent += 65536
+            t.recv(65536)
+    except OSError:
+        pass
+    t.close()
+    assert sent <= MIB + 4 * 65536, "countout cut the upload near 1 MiB"
