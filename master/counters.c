@@ -150,6 +150,31 @@ counters_save(void)
 	}
 }
 
+uint64_t
+counters_get(uint32_t number)
+{
+	return number >= 1 && number <= PC_CT_NUMBERS && tab != NULL ?
+	    __atomic_load_n(&tab[number - 1].bytes, __ATOMIC_RELAXED) : 0;
+}
+
+int64_t
+counters_reset_time(uint32_t number)
+{
+	return number >= 1 && number <= PC_CT_NUMBERS && tab != NULL ?
+	    tab[number - 1].reset : 0;
+}
+
+void
+counters_set(uint32_t number, uint64_t bytes, bool reset)
+{
+	if (number < 1 || number > PC_CT_NUMBERS || tab == NULL)
+		return;
+	__atomic_store_n(&tab[number - 1].bytes, bytes, __ATOMIC_RELAXED);
+	tab[number - 1].update = (int64_t)time(NULL);
+	if (reset)
+		tab[number - 1].reset = (int64_t)time(NULL);
+}
+
 /* One line per counter whose reset period is at least the report's:
  * "NNNNN BBBBBBBBBBBBBBBBBBBB #NAME", as 3proxy. */
 static void

@@ -8,6 +8,7 @@
 #ifndef PC_MASTER_COUNTERS_H
 #define PC_MASTER_COUNTERS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "policy/policy.h"
@@ -17,6 +18,10 @@ void    counters_init(void);                   /* before the first gen */
  * configuration with a `counter` file loads it. */
 void    counters_attach(struct pc_config *cfg);
 void    counters_save(void);                   /* now (stop, reload) */
+/* Counter NUMBER's bytes and reset time; set it (reset: 0 and now). */
+uint64_t counters_get(uint32_t number);
+int64_t  counters_reset_time(uint32_t number);
+void     counters_set(uint32_t number, uint64_t bytes, bool reset);
 /* Saves every COUNTERS_SAVE_MS, resets ended periods, writes reports;
  * returns when it wants to run again (ms, now_ms() clock). */
 int64_t counters_tick(int64_t now_ms);

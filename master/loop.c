@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "master/daemon.h"
 #include "master/ipc_server.h"
+#include "master/control.h"
 #include "master/counters.h"
 #include "master/logrotate.h"
 #include "master/logwrite.h"
@@ -89,6 +90,7 @@ finish_stop(void)
 			if (g->svcs[s].announced)
 				log_service_event(g, s, "Exiting thread");
 	counters_save();
+	control_close();
 	pidfile_remove();
 	log_info("stopped");
 	exit(0);
@@ -188,6 +190,10 @@ master_loop(void)
 		for (int i = 0; i < n; i++) {
 			struct worker *w = evs[i].data.ptr;
 
+			if (evs[i].data.ptr == control_tag()) {
+				control_readable();
+				continue;
+			}
 			if (w == NULL) {
 				on_signals();
 				continue;

@@ -22,6 +22,7 @@
 #include "common/xmalloc.h"
 #include "conf/conf.h"
 #include "master/authcache.h"
+#include "master/control.h"
 #include "master/counters.h"
 #include "master/daemon.h"
 #include "master/jail.h"
@@ -168,6 +169,7 @@ start(struct pc_config *cfg)
 	authcache_reset(&g->cfg->authcache);
 	counters_init();
 	counters_attach(g->cfg);
+	control_open(g->cfg);
 	monitor_reset(cfg);
 	spawn_gen(g);
 	log_debug("generation %u started", (unsigned)g->id);

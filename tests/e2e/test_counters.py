@@ -153,3 +153,37 @@ def test_exception_and_directions(portcullis, tmp_path, origin, echo):
         pass
     t.close()
     assert sent <= MIB + 4 * 65536, "countout cut the upload near 1 MiB"
+
+
+def test_counters_tool_through_the_master(portcullis, tmp_path, origin):
+    """portcullis-counters lists, resets and sets through the running
+    master's control socket; without a server `list` reads the file and
+    changes are refused."""
+    import subprocess
+    from pc_server import BIN
+    tool = os.path.join(os.path.dirname(BIN), "portcullis-counters")
+    ctr = str(tmp_path / "ct.bin")
+
+    def run(*args):
+        return subprocess.run([tool, "-f", ctr] + list(args),
+                              capture_output=True, text=True, timeout=10)
+    srv = start(portcullis, tmp_path, "countin 4/bob N 1 *\n")
+    get(srv.pp, origin.url("/big/2000000"))
+    r = run("list")
+    assert r.returncode == 0, r.stderr
+    num, used, limit = r.stdout.split()[:3]
+    assert (num, limit) == ("4", str(MIB)) and int(used) >= MIB
+    assert r.stdout.split()[4] == "bob"
+    assert get(srv.pp, origin.url("/big/10"))[0].startswith(b"HTTP/1.0 503")
+    assert run("reset", "4").returncode == 0
+    assert run("list").stdout.split()[1] == "0"
+    assert get(srv.pp, origin.url("/big/10")) == (b"HTTP/1.1 200 OK", 10)
+    assert run("set", "4", str(2 * MIB)).returncode == 0
+    assert get(srv.pp, origin.url("/big/10"))[0].startswith(b"HTTP/1.0 503")
+    bad = run("set", "x", "1")
+    assert bad.returncode == 1 and "error" in bad.stderr, bad
+    srv.stop()
+    assert not os.path.exists(ctr + ".ctl")
+    r = run("list")
+    assert r.returncode == 0 and r.stdout.split()[:2] == ["4", str(2 * MIB)]
+    assert run("reset", "4").returncode == 1
