@@ -24,5 +24,10 @@ void http_takeover(struct conn *c, const void *early, size_t n,
  * c->host), the ACL is walked again with CONNECT. */
 void pop3_takeover(struct conn *c, const void *early, size_t n,
 	    const char *user, const char *pass);
+/* The same for `parent 1000 ftp 0.0.0.0 0`: the FTP proxy greets the
+ * client, a login without '@' goes to the SOCKS target, the ACL is
+ * walked again with CONNECT and each transfer with its FTP operation. */
+void ftp_takeover(struct conn *c, const void *early, size_t n,
+	    const char *user, const char *pass);
 
 #endif

@@ -1,0 +1,170 @@
+"""The FTP proxy (`ftppr [-options]`), FTP over HTTP in `proxy`
+(`GET ftp://...`), and local redirection to the FTP proxy from socks
+(`parent 1000 ftp 0.0.0.0 0`).
+
+Run one: /usr/bin/python3 -m pytest -q tests/e2e/test_ftppr.py -k passive
+
+Spec: issue 4 item 4 and issue 3 item 6; 3proxy-behaviour.md "Other
+services" (greeting `220 Ready`, `331 ok` to USER, passive towards the
+server) and "HTTP proxy" (ftp:// authorised as FTP_GET, password removed
+from the logged URL, 780 -> 404); 3proxy-language.md 2.3 (700-799,
+800-899), 2.4 (FTP_GET, FTP_PUT, FTP_LIST).  Implementation:
+worker/proto_ftp.c, worker/ftp_session.c, worker/ftp_data.c,
+worker/ftp_parse.c, worker/http_ftp.c.
+
+pyftpdlib serves a temporary directory on loopback to alice (password pw)
+with a 1 MB file of random bytes.
+"""
+import ftplib
+import io
+import os
+import subprocess
+import threading
+
+import pytest
+import socks
+
+from pc_server import cfg_head, free_port
+
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import FTPHandler
+from pyftpdlib.servers import ThreadedFTPServer
+
+LOGF = "G%N|%E|%U|%I|%O|%n|%T"
+BIG = os.urandom(1 << 20)
+
+
+@pytest.fixture
+def ftpd(tmp_path):
+    root = tmp_path / "ftproot"
+    (root / "sub").mkdir(parents=True)
+    (root / "big.bin").write_bytes(BIG)
+    (root / "small.txt").write_bytes(b"hello ftp\n")
+    (root / "sub" / "inner.txt").write_bytes(b"inner\n")
+    auth = DummyAuthorizer()
+    auth.add_user("alice", "pw", str(root), perm="elradfmwMT")
+    auth.add_anonymous(str(root))
+
+    class Handler(FTPHandler):
+        pass
+    Handler.authorizer = auth
+    Handler.passive_ports = None
+    Handler.permit_foreign_addresses = False
+    srv = ThreadedFTPServer(("127.0.0.1", 0), Handler)
+    srv.max_cons = 64
+    t = threading.Thread(target=srv.serve_forever,
+                         kwargs={"timeout": 0.1, "blocking": True},
+                         daemon=True)
+    t.start()
+    srv.port = srv.socket.getsockname()[1]
+    srv.root = root
+    yield srv
+    srv.close_all()
+    t.join(5)
+
+
+def start(portcullis, body, extra="", nports=1):
+    ps = [free_port() for _ in range(nports)]
+    srv = portcullis(cfg_head(logformat=LOGF, extra=extra) +
+                     body.format(*ps), ports=ps)
+    srv.ports_ = ps
+    return srv
+
+
+def recs(srv, needle, count=1, timeout=5.0):
+    """Records (N, E, U, I, O, n, T) whose line contains needle."""
+    lines = srv.wait_log(lambda ln: needle in ln and ln.count("|") >= 6,
+                         count, timeout)
+    return [tuple(ln.split("|", 6)) for ln in lines]
+
+
+def login(srv, ftpd, passive=True, user="alice", pw="pw"):
+    c = ftplib.FTP()
+    c.connect("127.0.0.1", srv.ports_[0], timeout=10)
+    assert c.getwelcome() == "220 Ready"
+    c.set_pasv(passive)
+    c.login(f"{user}@127.0.0.1:{ftpd.port}", pw)
+    return c
+
+
+def fetch(c, name):
+    out = io.BytesIO()
+    c.retrbinary(f"RETR {name}", out.write)
+    return out.getvalue()
+
+
+# ---- ftppr with ftplib ------------------------------------------------------
+
+@pytest.mark.parametrize("passive", [True, False], ids=["passive", "active"])
+def test_session_retr_stor_list(portcullis, ftpd, passive):
+    srv = start(portcullis, "allow *\nftppr -i127.0.0.1 -p{0}\n")
+    c = login(srv, ftpd, passive)
+    assert fetch(c, "big.bin") == BIG
+    c.storbinary("STOR up.bin", io.BytesIO(BIG[:300000]))
+    assert (ftpd.root / "up.bin").read_bytes() == BIG[:300000]
+    names = c.nlst()
+    assert {"big.bin", "small.txt", "sub", "up.bin"} <= set(names)
+    lines = []
+    c.retrlines("LIST", lines.append)
+    assert any(ln.endswith(" small.txt") for ln in lines)
+    c.cwd("sub")
+    assert fetch(c, "inner.txt") == b"inner\n"
+    c.quit()
+    (n, e, u, i, _, _, t), = recs(srv, "|RETR big.bin")
+    assert (n, e, u) == ("FTPPR", "00000", "alice")
+    assert int(i) >= len(BIG)
+    (n, e, _, _, o, _, _), = recs(srv, "|STOR up.bin")
+    assert (n, e) == ("FTPPR", "00000") and int(o) >= 300000
+    recs(srv, "|NLST")
+    recs(srv, "|LIST")
+    recs(srv, "|RETR inner.txt")
+    (n, e, u, _, _, host, t), = recs(srv, f"|alice@127.0.0.1:{ftpd.port}")
+    assert (n, e, u, host) == ("FTPPR", "00000", "alice", "[127.0.0.1]")
+
+
+def test_acl_refuses_put(portcullis, ftpd):
+    srv = start(portcullis, "deny * * * * FTP_PUT\nallow *\n"
+                "ftppr -i127.0.0.1 -p{0}\n")
+    c = login(srv, ftpd)
+    with pytest.raises(ftplib.error_perm) as ei:
+        c.storbinary("STOR no.bin", io.BytesIO(b"data"))
+    assert str(ei.value).startswith("550")
+    assert not (ftpd.root / "no.bin").exists()
+    # the session goes on
+    assert fetch(c, "small.txt") == b"hello ftp\n"
+    c.quit()
+    (n, e, u, *_), = recs(srv, "|STOR no.bin")
+    assert (n, e, u) == ("FTPPR", "00001", "alice")
+
+
+def test_acl_refuses_list_and_get_by_op(portcullis, ftpd):
+    srv = start(portcullis, "deny * * * * FTP_LIST,FTP_GET\nallow *\n"
+                "ftppr -i127.0.0.1 -p{0}\n")
+    c = login(srv, ftpd)
+    with pytest.raises(ftplib.error_perm):
+        c.nlst()
+    with pytest.raises(ftplib.error_perm):
+        fetch(c, "small.txt")
+    c.storbinary("STOR ok.bin", io.BytesIO(b"fine"))
+    assert (ftpd.root / "ok.bin").read_bytes() == b"fine"
+    c.quit()
+    recs(srv, "|00001|alice|", count=2)
+
+
+def test_wrong_password_passes_server_reply(portcullis, ftpd):
+    srv = start(portcullis, "allow *\nftppr -i127.0.0.1 -p{0}\n")
+    with pytest.raises(ftplib.error_perm) as ei:
+        login(srv, ftpd, pw="wrong")
+    assert str(ei.value).startswith("530")
+    (n, e, u, *_), = recs(srv, f"|alice@127.0.0.1:{ftpd.port}")
+    assert (n, e, u) == ("FTPPR", "00813", "alice")
+
+
+def test_acl_denies_server(portcullis, ftpd):
+    srv = start(portcullis, f"deny * * 127.0.0.1 {ftpd.port}\nallow *\n"
+                "ftppr -i127.0.0.1 -p{0}\n")
+    with pytest.raises(ftplib.error_perm) as ei:
+        login(srv, ftpd)
+    assert str(ei.value).startswith("530")
+    (n, e, *_), = recs(srv, f"|alice@127.0.0.1:{ftpd.port}")
+    assert (n, e) == ("FTPPR", "00001")
