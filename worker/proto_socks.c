@@ -75,6 +75,8 @@ socks_start(struct conn *c)
 	st->version = 0;
 	st->userpass = false;
 	st->len = 0;
+	st->ruser[0] = '\0';       /* redirect() reads it (ASan found it) */
+	st->cmd = 0;
 	c->proto_state = st;
 	if (ev_io_add(&c->cio, c->cfd, EPOLLIN, socks_io, c) != 0) {
 		conn_close(c, 90);
