@@ -169,6 +169,8 @@ snapshot(struct conf_state *st, struct pc_service *svc, char *cmd)
 	    strcmp(cmd, "socks") == 0 ? PC_SVC_SOCKS :
 	    strcmp(cmd, "udppm") == 0 ? PC_SVC_UDPPM :
 	    strcmp(cmd, "pop3p") == 0 ? PC_SVC_POP3P :
+	    strcmp(cmd, "ftppr") == 0 ? PC_SVC_FTPPR :
+	    strcmp(cmd, "smtpp") == 0 ? PC_SVC_SMTPP :
 	    strcmp(cmd, "dnspr") == 0 ? PC_SVC_DNSPR : PC_SVC_TCPPM;
 	svc->file = st->file;
 	svc->line = st->line;

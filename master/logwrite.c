@@ -230,6 +230,8 @@ event_name(enum pc_svc_type t)
 	case PC_SVC_UDPPM: return "UDPPM";
 	case PC_SVC_POP3P: return "POP3P";
 	case PC_SVC_DNSPR: return "DNSPR";
+	case PC_SVC_FTPPR: return "FTPPR";
+	case PC_SVC_SMTPP: return "SMTPP";
 	default:           return "SERVR";
 	}
 }

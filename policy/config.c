@@ -11,6 +11,8 @@ static const char *const svc_names[PC_SVC__COUNT] = {
 	[PC_SVC_UDPPM] = "udppm",
 	[PC_SVC_POP3P] = "pop3p",
 	[PC_SVC_DNSPR] = "dnspr",
+	[PC_SVC_FTPPR] = "ftppr",
+	[PC_SVC_SMTPP] = "smtpp",
 };
 
 bool
@@ -39,6 +41,10 @@ pc_svc_default_port(enum pc_svc_type t)
 		return 110;
 	case PC_SVC_DNSPR:
 		return 53;
+	case PC_SVC_FTPPR:
+		return 21;
+	case PC_SVC_SMTPP:
+		return 587;   /* decision 6: the code and smtpp.8, not 25 */
 	default:
 		return 0;   /* tcppm: LOCALPORT is mandatory */
 	}
@@ -146,6 +152,13 @@ pc_config_free(struct pc_config *cfg)
 	for (size_t i = 0; i < cfg->nconnlims; i++)
 		rule_free(&cfg->connlims[i].rule);
 	free(cfg->connlims);
+	for (size_t i = 0; i < cfg->ncounters; i++) {
+		rule_free(&cfg->counters[i].rule);
+		free(cfg->counters[i].name);
+	}
+	free(cfg->counters);
+	free(cfg->counter_file);
+	free(cfg->counter_report);
 	free(cfg->pidfile);
 	free(cfg->chroot);
 	free_strv(cfg->monitors, cfg->nmonitors);

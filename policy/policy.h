@@ -25,6 +25,8 @@ enum pc_svc_type {
 	PC_SVC_UDPPM,
 	PC_SVC_POP3P,
 	PC_SVC_DNSPR,
+	PC_SVC_FTPPR,
+	PC_SVC_SMTPP,
 	PC_SVC__COUNT
 };
 
@@ -101,6 +103,7 @@ enum pc_parent_type {
 	PC_PARENT_SOCKS5P,   /* socks5+: the name */
 	PC_PARENT_EXTIP,     /* not a hop: the outgoing address (ADDR, PORT 0) */
 	PC_PARENT_POP3,      /* only `pop3 0.0.0.0 0`: local redirection */
+	PC_PARENT_FTP,       /* only `ftp 0.0.0.0 0`: local redirection */
 };
 
 struct pc_parent {
@@ -210,6 +213,7 @@ struct pc_connlim {
 	uint32_t           period;    /* seconds; 0 = concurrent */
 	struct pc_acl_rule rule;
 };
+
 struct pc_connstate {
 	int64_t  active;              /* PERIOD 0: connections held */
 	uint64_t tat_ns;              /* else: theoretical arrival time */
@@ -236,6 +240,31 @@ struct pc_logtarget {
 	bool            pattern; /* path holds % date macros */
 	bool            utc;     /* template written with the G letter */
 };
+
+/* `countin|countout|countall NUMBER[/NAME] TYPE LIMIT_MB fields` and the
+ * `nocount*` exceptions (3proxy-language.md 2.8).  The byte counts live in
+ * one table of slots the master maps shared at start-up and keeps for its
+ * whole life, so they survive reloads, and workers add to them as bytes
+ * move, so a killed worker loses none.  Slot N-1 is counter NUMBER N (the
+ * `counter` file's record); NUMBER 0 gets a slot of its own past them. */
+enum pc_ct_dir { PC_CT_IN, PC_CT_OUT, PC_CT_ALL };
+struct pc_counter {
+	enum pc_ct_dir     dir;
+	bool               exempt;
+	uint32_t           number;    /* 0: not kept in the file */
+	char              *name;      /* the /NAME label, or NULL */
+	enum pc_logrot     period;    /* reset period; PC_ROT_NONE: never */
+	uint64_t           limit;     /* bytes */
+	uint32_t           slot;      /* index in the shared table */
+	struct pc_acl_rule rule;
+};
+struct pc_ctslot {
+	uint64_t bytes;               /* __atomic builtins */
+	int64_t  reset;               /* time of the last reset */
+	int64_t  update;              /* time of the last change (master) */
+};
+#define PC_CT_NUMBERS 65535       /* counter NUMBER 1..65535 */
+#define PC_CT_SLOTS   (PC_CT_NUMBERS + 4096)
 
 /* Family preference for name resolution (-4 -6 -46 -64). */
 enum pc_family_pref { PC_FAM_46, PC_FAM_4, PC_FAM_6, PC_FAM_64 };
@@ -319,6 +348,12 @@ struct pc_config {
 	struct pc_connlim   *connlims;
 	size_t               nconnlims;
 	struct pc_connstate *connstates; /* nconnlims, shared like pipes */
+	struct pc_counter   *counters;
+	size_t               ncounters;
+	char                *counter_file;   /* `counter FILE ...`, or NULL */
+	enum pc_logrot       counter_rtype;  /* reports: period, or NONE */
+	char                *counter_report; /* report name (a log name) */
+	struct pc_ctslot    *ctslots;        /* PC_CT_SLOTS, shared (master) */
 	bool                 daemon;
 	char                *pidfile;
 	char                *chroot;     /* NULL: the master's empty jail */

@@ -42,6 +42,10 @@ service_proto(void)
 		return &proto_dnspr;
 	case PC_SVC_POP3P:
 		return &proto_pop3;
+	case PC_SVC_FTPPR:
+		return &proto_ftp;
+	case PC_SVC_SMTPP:
+		return &proto_smtp;
 	default:
 		return NULL;
 	}

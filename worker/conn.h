@@ -14,6 +14,7 @@
 
 #include "common/addr.h"
 #include "worker/bandlim.h"
+#include "worker/counters.h"
 #include "policy/policy.h"
 #include "worker/ev.h"
 
@@ -33,6 +34,8 @@ extern const struct proto proto_tcppm;  /* worker/proto_tcppm.c */
 extern const struct proto proto_udppm;  /* worker/proto_udppm.c */
 extern const struct proto proto_dnspr;  /* worker/proto_dnspr.c */
 extern const struct proto proto_pop3;   /* worker/proto_pop3.c */
+extern const struct proto proto_ftp;    /* worker/proto_ftp.c */
+extern const struct proto proto_smtp;   /* worker/proto_smtp.c */
 
 struct worker_ctx {                     /* the worker's read-only context */
 	const struct pc_config  *cfg;
@@ -74,6 +77,7 @@ struct conn {
 	struct bl_set   bl_in, bl_out;   /* bandwidth pipes (bandlim.h) of the
 	                                    current request, per direction */
 	struct bl_set   cl_held;         /* connlim counts it holds */
+	struct ct_set   ct_in, ct_out;   /* traffic counters (counters.h) */
 	bool            redirect_http; /* request.c: the rule redirects this
 	                                  connection to the local HTTP handler */
 	bool            redirect_pop3; /* ... to the local POP3 handler */

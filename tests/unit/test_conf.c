@@ -494,6 +494,14 @@ test_services(void)
 	pc_config_free(c);
 	FAILS("pop3p 110\n", "t.cfg:1: 110: unexpected argument (options are "
 	    "one word: -p3128)");
+	c = load("smtpp\nsmtpp -p2525 -i127.0.0.1\n");
+	if (c != NULL) {     /* decision 6: 587, not the 25 of 3proxy.cfg.5 */
+		CHECK_EQ_INT(c->svcs[0].type, PC_SVC_SMTPP);
+		CHECK_EQ_INT(c->svcs[0].listen.port, 587);
+		CHECK_EQ_INT(c->svcs[1].listen.port, 2525);
+		CHECK_STREQ(pc_svc_type_name(PC_SVC_SMTPP), "smtpp");
+	}
+	pc_config_free(c);
 
 	FAILS("proxy -a\n", "t.cfg:1: -a: not supported yet: option -a");
 	FAILS("socks -u2\n", "t.cfg:1: -u2: not supported yet: option -u");
@@ -806,7 +814,7 @@ static void
 test_refused(void)
 {
 	static const char *const later[] = {
-		"imapp", "smtpp", "ftppr",
+		"imapp", "ftppr",
 		"admin", "tlspr", "auto",
 		"logdump", "delimchar",
 		"radius", "authnserver", "dialer", "system",
