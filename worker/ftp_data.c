@@ -27,6 +27,7 @@ struct ftp_data {
 	struct pc_addr local;        /* where the proxy listens / dials from */
 	struct pc_addr client;       /* the only peer accepted / dialled */
 	bool           active;       /* the proxy dials the client */
+	bool           borrowed;     /* cfd is not ours to close */
 	bool           running, upload, src_eof, done;
 	uint32_t       idle_ms;
 	uint64_t      *count;
@@ -59,6 +60,21 @@ drop(struct ev_io *io, int *fd)
 }
 
 static void
+drop_all(struct ftp_data *d)
+{
+	drop(&d->lio, &d->lfd);
+	if (d->borrowed && d->cfd >= 0) {
+		ev_io_del(&d->cio);
+		d->cfd = -1;
+	}
+	drop(&d->cio, &d->cfd);
+	drop(&d->sio, &d->sfd);
+	ev_timer_stop(&d->timer);
+	free(d->buf);
+	d->buf = NULL;
+}
+
+static void
 free_now(void *p)
 {
 	free(p);
@@ -69,12 +85,7 @@ ftp_data_free(struct ftp_data *d)
 {
 	if (d == NULL)
 		return;
-	drop(&d->lio, &d->lfd);
-	drop(&d->cio, &d->cfd);
-	drop(&d->sio, &d->sfd);
-	ev_timer_stop(&d->timer);
-	free(d->buf);
-	d->buf = NULL;
+	drop_all(d);
 	d->done = true;
 	ev_defer_free(free_now, d);
 }
@@ -86,12 +97,7 @@ finish(struct ftp_data *d, int code)
 	if (d->done)
 		return;
 	d->done = true;
-	drop(&d->lio, &d->lfd);
-	drop(&d->cio, &d->cfd);
-	drop(&d->sio, &d->sfd);
-	ev_timer_stop(&d->timer);
-	free(d->buf);
-	d->buf = NULL;
+	drop_all(d);
 	if (d->cb != NULL)
 		d->cb(d->arg, code);
 }
@@ -198,6 +204,13 @@ int
 ftp_data_server_fd(const struct ftp_data *d)
 {
 	return d->sfd;
+}
+
+void
+ftp_data_client_fd(struct ftp_data *d, int fd)
+{
+	d->cfd = fd;
+	d->borrowed = true;
 }
 
 static void

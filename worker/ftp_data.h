@@ -46,8 +46,11 @@ int  ftp_data_server(struct ftp_data *d, const struct pc_addr *a);
 void ftp_data_run(struct ftp_data *d, bool upload, uint32_t idle_s,
 	    uint64_t *count, ftp_data_cb *cb, void *arg);
 
-/* FTP over HTTP: the server's end alone, read by the caller.  The socket
- * stays owned by d. */
+/* FTP over HTTP: the server's end, read by the caller (the socket stays
+ * owned by d), or the HTTP client's socket as the client's end: borrowed,
+ * taken out of the loop but never closed by d (the caller must have taken
+ * it out of the loop first). */
 int  ftp_data_server_fd(const struct ftp_data *d);
+void ftp_data_client_fd(struct ftp_data *d, int fd);
 
 #endif

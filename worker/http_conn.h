@@ -42,7 +42,8 @@ enum http_phase {
 	HP_PIPELINE,  /* request_start running */
 	HP_EXCHANGE,  /* request going up, response coming down */
 	HP_CLOSING,   /* error page going out, then close */
-	HP_TUNNEL     /* CONNECT handed to the relay */
+	HP_TUNNEL,    /* CONNECT handed to the relay */
+	HP_FTP        /* an ftp:// URL handed to http_ftp.c */
 };
 
 struct http_state {
@@ -71,6 +72,7 @@ struct http_state {
 	struct ev_timer  bl_timer;
 	char            *redir_cred;  /* a redirected SOCKS client's own
 	                                 "user\0pass\0", or NULL */
+	struct http_ftp *ftp;         /* HP_FTP: http_ftp.c's state */
 
 	/* client -> server */
 	struct hbuf      in;
@@ -105,6 +107,11 @@ void http_client_readable(struct conn *c);
 void http_server_io(struct ev_io *io, uint32_t revents);
 void http_flush_down(struct conn *c);
 void http_exchange_reset(struct http_state *st);
+
+/* http_ftp.c: an ftp:// GET is served by the proxy's own FTP client;
+ * 0 when it took the connection over, else the %E code to answer. */
+int  http_ftp_start(struct conn *c, const char *buf, const struct http_req *r);
+void http_ftp_release(struct conn *c);
 
 /* proto_http.c */
 void http_client_io(struct ev_io *io, uint32_t revents);

@@ -26,6 +26,12 @@ http_error_status(int code, bool timed_out)
 		return 504;
 	if (code >= 30 && code <= 79)
 		return 502;
+	if (code == 700 || code == 701)   /* ftp:// login refused */
+		return 401;
+	if (code == 780)                  /* ftp:// file or listing refused */
+		return 404;
+	if (code >= 800 && code <= 899)   /* ftp:// server trouble */
+		return 502;
 	switch (code) {
 	case HTTP_E_LONGLINE:
 		return 414;
@@ -48,7 +54,9 @@ reason(int status)
 {
 	switch (status) {
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
+	case 404: return "Not Found";
 	case 407: return "Proxy Authentication Required";
 	case 414: return "URI Too Long";
 	case 431: return "Request Header Fields Too Large";

@@ -239,20 +239,32 @@ parse_absolute(const char *buf, struct http_req *r)
 		    lower((unsigned char)t[i]) <= 'z') ||
 		    (i > 0 && strchr("0123456789+-.", t[i]) != NULL)))
 			return HTTP_E_URL;
-	if (slen != 4 || lower((unsigned char)t[0]) != 'h' ||
+	/* ftp:// is fetched by the proxy itself (http_ftp.c) */
+	r->ftp = slen == 3 && lower((unsigned char)t[0]) == 'f' &&
+	    lower((unsigned char)t[1]) == 't' &&
+	    lower((unsigned char)t[2]) == 'p';
+	if (!r->ftp && (slen != 4 || lower((unsigned char)t[0]) != 'h' ||
 	    lower((unsigned char)t[1]) != 't' ||
 	    lower((unsigned char)t[2]) != 't' ||
-	    lower((unsigned char)t[3]) != 'p')
+	    lower((unsigned char)t[3]) != 'p'))
 		return HTTP_E_UNSUPP;
 	a = slen + 3;
 	for (i = a; i < r->target.len; i++)
 		if (t[i] == '/' || t[i] == '?' || t[i] == '#')
 			break;
 	/* userinfo would put a password in the log and can mislead readers
-	 * about the real host (RFC 9110 section 4.2.4) */
-	if (memchr(t + a, '@', i - a) != NULL)
+	 * about the real host (RFC 9110 section 4.2.4); an ftp:// URL's is
+	 * the FTP login, kept out of the log by http_ftp.c */
+	sep = memrchr(t + a, '@', i - a);
+	if (sep != NULL && !r->ftp)
 		return HTTP_E_URL;
-	if (set_authority(buf, r->target.off + a, i - a, 80, r) != 0)
+	if (sep != NULL) {
+		r->userinfo.off = r->target.off + a;
+		r->userinfo.len = (uint32_t)(sep - (t + a));
+		a = (uint32_t)(sep - t) + 1;
+	}
+	if (set_authority(buf, r->target.off + a, i - a, r->ftp ? 21 : 80,
+	    r) != 0)
 		return HTTP_E_URL;
 	r->path.off = r->target.off + i;
 	r->path.len = r->target.len - i;
@@ -569,6 +581,8 @@ http_parse_request(const char *buf, size_t head_len, struct http_req *r)
 	r->port = 0;
 	r->host_v6 = false;
 	r->proxy_auth = -1;
+	r->ftp = false;
+	r->userinfo = (struct http_span){ 0, 0 };
 	if (next_line(buf, head_len, 0, &r->m.line, &off) != 0 ||
 	    r->m.line.len == 0)
 		return HTTP_E_LINE;

@@ -28,7 +28,7 @@
                                 more than HTTP_MAX_HDRS fields         431 */
 #define HTTP_E_RESPONSE 519  /* malformed response from the server     502 */
 #define HTTP_E_VERSION  520  /* HTTP major version other than 1       505 */
-#define HTTP_E_UNSUPP   999  /* scheme other than http://, unknown
+#define HTTP_E_UNSUPP   999  /* scheme other than http:// and ftp://, unknown
                                 transfer coding                        501 */
 
 #define HTTP_MAX_LINE   8192    /* request line, without its EOL */
@@ -86,6 +86,9 @@ struct http_req {
 	uint16_t         port;       /* explicit or default (80, 443) */
 	bool             host_v6;    /* host was a bracketed IPv6 literal */
 	int              proxy_auth; /* index of Proxy-Authorization, or -1 */
+	bool             ftp;        /* "ftp://[userinfo@]host[:port]/path"
+	                                (http_ftp.c); port 21 by default */
+	struct http_span userinfo;   /* ftp:// only: "user[:pass]", or empty */
 };
 
 struct http_resp {

@@ -497,10 +497,14 @@ parse_head(struct conn *c)
 		set_text(c, st->in.p, r.m.line);
 	else
 		text_from_line(c, st->in.p, (size_t)n);
+	if (code == 0 && r.ftp)
+		code = http_ftp_start(c, st->in.p, &r);
 	if (code != 0) {
 		http_fail(c, code, false);
 		return;
 	}
+	if (r.ftp)
+		return;
 	start_request(c, &r);
 }
 
@@ -690,7 +694,7 @@ http_client_io(struct ev_io *io, uint32_t revents)
 	struct conn       *c = io->arg;
 	struct http_state *st = c->proto_state;
 
-	if (c->closing || st->phase == HP_TUNNEL)
+	if (c->closing || st->phase == HP_TUNNEL || st->phase == HP_FTP)
 		return;
 	if (revents & EPOLLOUT) {
 		http_flush_down(c);
@@ -719,7 +723,7 @@ http_update_events(struct conn *c)
 	    st->in.off < st->in.fwd;
 	uint32_t           ce = 0, se = 0;
 
-	if (c->closing || st->phase == HP_TUNNEL)
+	if (c->closing || st->phase == HP_TUNNEL || st->phase == HP_FTP)
 		return;
 	if (st->phase != HP_CLOSING && !st->client_eof &&
 	    (st->in.p == NULL || st->in.len < st->in.cap || st->in.off > 0))
@@ -770,6 +774,7 @@ http_release(struct conn *c)
 	if (st == NULL)
 		return;
 	drop_credentials(st);
+	http_ftp_release(c);
 	http_bl_idle(c);
 	ev_timer_stop(&st->bl_timer);
 	if (st->redir_cred != NULL) {

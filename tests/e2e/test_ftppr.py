@@ -75,6 +75,7 @@ def recs(srv, needle, count=1, timeout=5.0):
     """Records (N, E, U, I, O, n, T) whose line contains needle."""
     lines = srv.wait_log(lambda ln: needle in ln and ln.count("|") >= 6,
                          count, timeout)
+    assert len(lines) >= count, (needle, lines)
     return [tuple(ln.split("|", 6)) for ln in lines]
 
 
@@ -168,3 +169,88 @@ def test_acl_denies_server(portcullis, ftpd):
     assert str(ei.value).startswith("530")
     (n, e, *_), = recs(srv, f"|alice@127.0.0.1:{ftpd.port}")
     assert (n, e) == ("FTPPR", "00001")
+
+
+# ---- FTP over HTTP (the proxy service) ---------------------------------------
+
+def curl(port, url, *extra):
+    """(status, body) of curl -x http://127.0.0.1:port URL."""
+    p = subprocess.run(["curl", "-s", "-S", "-x", f"http://127.0.0.1:{port}",
+                        "-o", "-", "-w", "\n%{http_code}", "--max-time", "20",
+                        *extra, url], capture_output=True, timeout=30)
+    body, _, code = p.stdout.rpartition(b"\n")
+    return int(code or 0), body
+
+
+def test_http_ftp_file(portcullis, ftpd):
+    srv = start(portcullis, "allow *\nproxy -i127.0.0.1 -p{0}\n")
+    code, body = curl(srv.ports_[0],
+                      f"ftp://alice:pw@127.0.0.1:{ftpd.port}/big.bin")
+    assert code == 200 and body == BIG
+    (n, e, u, i, _, host, t), = recs(srv, "big.bin")
+    assert (n, e, host) == ("PROXY", "00000", "[127.0.0.1]")
+    # the password is not in the log
+    assert t == f"GET ftp://alice@127.0.0.1:{ftpd.port}/big.bin HTTP/1.1"
+    assert int(i) >= len(BIG)
+
+
+def test_http_ftp_content_length_and_subdir(portcullis, ftpd):
+    srv = start(portcullis, "allow *\nproxy -i127.0.0.1 -p{0}\n")
+    p = subprocess.run(["curl", "-s", "-i", "-x",
+                        f"http://127.0.0.1:{srv.ports_[0]}",
+                        f"ftp://alice:pw@127.0.0.1:{ftpd.port}/sub/inner.txt"],
+                       capture_output=True, timeout=30)
+    head, _, body = p.stdout.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 200")
+    assert b"Content-Length: 6" in head and body == b"inner\n"
+
+
+def test_http_ftp_directory_listing(portcullis, ftpd):
+    srv = start(portcullis, "allow *\nproxy -i127.0.0.1 -p{0}\n")
+    for path in ("/", "/sub/", "/sub"):
+        code, body = curl(srv.ports_[0],
+                          f"ftp://alice:pw@127.0.0.1:{ftpd.port}{path}")
+        assert code == 200, path
+        assert body.startswith(b"<html>")
+        if path == "/":
+            assert b'<a href="small.txt">small.txt</a>' in body
+            assert b'<a href="sub/">sub/</a>' in body
+        else:
+            assert b'<a href="inner.txt">inner.txt</a>' in body
+
+
+def test_http_ftp_anonymous(portcullis, ftpd):
+    srv = start(portcullis, "allow *\nproxy -i127.0.0.1 -p{0}\n")
+    code, body = curl(srv.ports_[0],
+                      f"ftp://127.0.0.1:{ftpd.port}/small.txt")
+    assert (code, body) == (200, b"hello ftp\n")
+
+
+def test_http_ftp_errors(portcullis, ftpd):
+    srv = start(portcullis, "allow *\nproxy -i127.0.0.1 -p{0}\n")
+    code, _ = curl(srv.ports_[0],
+                   f"ftp://alice:pw@127.0.0.1:{ftpd.port}/missing.bin")
+    assert code == 404
+    code, _ = curl(srv.ports_[0],
+                   f"ftp://alice:bad@127.0.0.1:{ftpd.port}/small.txt")
+    assert code == 401
+    (_, e, *_), = recs(srv, "|GET ftp://alice@127.0.0.1:%d/missing" %
+                       ftpd.port)
+    assert e == "00780"
+    (_, e, *_), = recs(srv, "|GET ftp://alice@127.0.0.1:%d/small" %
+                       ftpd.port)
+    assert e == "00700"
+
+
+def test_http_ftp_acl_is_ftp_get(portcullis, ftpd):
+    """ftp:// URLs are authorised as FTP_GET, not HTTP_GET."""
+    srv = start(portcullis, "allow * * * * FTP_GET\ndeny *\n"
+                "proxy -i127.0.0.1 -p{0}\n"
+                "flush\nallow * * * * HTTP_GET\ndeny *\n"
+                "proxy -i127.0.0.1 -p{1}\n", nports=2)
+    code, body = curl(srv.ports_[0],
+                      f"ftp://alice:pw@127.0.0.1:{ftpd.port}/small.txt")
+    assert (code, body) == (200, b"hello ftp\n")
+    code, _ = curl(srv.ports_[1],
+                   f"ftp://alice:pw@127.0.0.1:{ftpd.port}/small.txt")
+    assert code == 403

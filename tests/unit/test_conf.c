@@ -814,7 +814,7 @@ static void
 test_refused(void)
 {
 	static const char *const later[] = {
-		"imapp", "ftppr",
+		"imapp",
 		"admin", "tlspr", "auto",
 		"logdump", "delimchar",
 		"radius", "authnserver", "dialer", "system",

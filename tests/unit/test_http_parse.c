@@ -238,7 +238,8 @@ test_request_bad(void)
 		{ "GET http://h/ HTTP/0.9\r\n\r\n", HTTP_E_VERSION },
 		{ "GET http://h\r/ HTTP/1.1\r\n\r\n", HTTP_E_LINE },
 		{ "GET https://h/ HTTP/1.1\r\n\r\n", HTTP_E_UNSUPP },
-		{ "GET ftp://h/f HTTP/1.1\r\n\r\n", HTTP_E_UNSUPP },
+		{ "GET gopher://h/f HTTP/1.1\r\n\r\n", HTTP_E_UNSUPP },
+		{ "GET ftp://u@/f HTTP/1.1\r\n\r\n", HTTP_E_URL },
 		{ "GET ://h/ HTTP/1.1\r\n\r\n", HTTP_E_URL },
 		{ "GET h/x HTTP/1.1\r\n\r\n", HTTP_E_URL },
 		{ "GET 1ttp://h/ HTTP/1.1\r\n\r\n", HTTP_E_URL },
@@ -648,9 +649,33 @@ test_errors(void)
 	CHECK_EQ_INT(http_error_page(502, page, 10), 0);
 }
 
+/* ftp:// URLs (FTP over HTTP, worker/http_ftp.c): port 21 by default,
+ * the userinfo split at the last '@' and kept apart from the host. */
+static void
+test_request_ftp(void)
+{
+	const char *t = "GET ftp://u:p@w@[::1]:2121/d/f.txt HTTP/1.1\r\n\r\n";
+
+	CHECK_EQ_INT(parse_req("GET ftp://h/f HTTP/1.1\r\n\r\n"), 0);
+	CHECK(req.ftp);
+	CHECK_EQ_INT(req.port, 21);
+	CHECK_EQ_INT(req.userinfo.len, 0);
+	CHECK_EQ_INT(parse_req(t), 0);
+	CHECK(req.ftp && req.host_v6);
+	CHECK_EQ_INT(req.port, 2121);
+	CHECK(req.userinfo.len == 5 && memcmp(t + req.userinfo.off, "u:p@w",
+	    5) == 0);
+	CHECK(req.host.len == 3 && memcmp(t + req.host.off, "::1", 3) == 0);
+	CHECK(req.path.len == 8 && memcmp(t + req.path.off, "/d/f.txt",
+	    8) == 0);
+	CHECK_EQ_INT(parse_req("GET http://h/ HTTP/1.1\r\n\r\n"), 0);
+	CHECK(!req.ftp);
+}
+
 int
 main(void)
 {
+	test_request_ftp();
 	test_scan();
 	test_request_good();
 	test_request_fields();
