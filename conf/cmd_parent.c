@@ -7,9 +7,9 @@
  * same resolver as targets).  ADDR 0.0.0.0 with a PORT keeps the
  * requested address and changes the port; an ADDR with PORT 0 is the
  * HowTo's outgoing-address form, as is 3proxy 1.0's `extip ADDR 0`.
- * `http 0.0.0.0 0` and `pop3 0.0.0.0 0` are local redirections: the
- * connection goes to the HTTP or POP3 handler of the same worker (the
- * ftp handler: not yet); pop3 is a parent type only for that.
+ * `http 0.0.0.0 0`, `pop3 0.0.0.0 0` and `ftp 0.0.0.0 0` are local
+ * redirections: the connection goes to the HTTP, POP3 or FTP handler of
+ * the same worker; pop3 and ftp are parent types only for that.
  */
 #include <ctype.h>
 #include <string.h>
@@ -31,11 +31,12 @@ static const struct {
 	{ "socks5+", PC_PARENT_SOCKS5P },
 	{ "extip", PC_PARENT_EXTIP },
 	{ "pop3", PC_PARENT_POP3 },
+	{ "ftp", PC_PARENT_FTP },
 };
 
 /* 3proxy types we know but do not serve yet. */
 static const char *const later[] = {
-	"ftp", "smtp", "imap", "admin", "tls", "dns", "ha",
+	"smtp", "imap", "admin", "tls", "dns", "ha",
 	"socks4b", "socks5b",
 };
 
@@ -92,14 +93,17 @@ cmd_parent(struct conf_state *st, size_t argc, char **argv)
 	}
 	any = p.addr.family != 0 && pc_addr_is_any(&p.addr);
 	if (any && port == 0 && (p.type == PC_PARENT_HTTP ||
-	    p.type == PC_PARENT_POP3)) {
+	    p.type == PC_PARENT_POP3 || p.type == PC_PARENT_FTP)) {
 		p.local = true;
 	} else if (p.type == PC_PARENT_POP3) {
 		return conf_err(st, argv[2], "pop3 is only a local "
 		    "redirection (pop3 0.0.0.0 0)");
+	} else if (p.type == PC_PARENT_FTP) {
+		return conf_err(st, argv[2], "ftp is only a local "
+		    "redirection (ftp 0.0.0.0 0)");
 	} else if (any && port == 0 && p.type != PC_PARENT_EXTIP) {
 		return conf_err(st, argv[2], "local redirection is only to "
-		    "http and pop3 (ftp: not supported yet)");
+		    "http, pop3 and ftp");
 	} else if (p.type == PC_PARENT_EXTIP || port == 0) {
 		/* the outgoing address: HowTo `parent W TYPE IP 0`, or extip */
 		if (p.addr.family == 0 || any)

@@ -81,6 +81,7 @@ struct conn {
 	bool            redirect_http; /* request.c: the rule redirects this
 	                                  connection to the local HTTP handler */
 	bool            redirect_pop3; /* ... to the local POP3 handler */
+	bool            redirect_ftp;  /* ... to the local FTP handler */
 	struct conn    *next, *prev;  /* worker's list of live connections */
 };
 

@@ -153,7 +153,8 @@ redirect(struct conn *c)
 	keep = *st;
 	socks_release(c);
 	conn_set_text(c, NULL);
-	(c->redirect_pop3 ? pop3_takeover : http_takeover)(c, keep.buf,
+	(c->redirect_pop3 ? pop3_takeover : c->redirect_ftp ? ftp_takeover :
+	    http_takeover)(c, keep.buf,
 	    keep.len, keep.userpass ? keep.up.user :
 	    keep.ruser[0] != '\0' ? keep.ruser : NULL,
 	    keep.userpass ? keep.up.pass : NULL);
@@ -183,7 +184,7 @@ request_done(struct conn *c, int code)
 			socks_udp_start(c, &want);
 		return;
 	}
-	if (c->redirect_http || c->redirect_pop3) {
+	if (c->redirect_http || c->redirect_pop3 || c->redirect_ftp) {
 		redirect(c);
 		return;
 	}

@@ -471,15 +471,17 @@ step(struct request_state *r)
 	    wctx.cfg->acls[wctx.svc->acl].rules[r->rule].nparents > 0) {
 		const struct pc_acl_rule *rule =
 		    &wctx.cfg->acls[wctx.svc->acl].rules[r->rule];
-		size_t                    local = 0, pop3 = 0;
+		size_t                    local = 0, pop3 = 0, ftp = 0;
 
 		for (size_t i = 0; i < rule->nparents; i++) {
 			local += rule->parents[i].local;
 			pop3 += rule->parents[i].type == PC_PARENT_POP3;
+			ftp += rule->parents[i].type == PC_PARENT_FTP;
 		}
 		if (local > 0 && r->may_redirect) {
 			r->c->redirect_pop3 = pop3 > 0;
-			r->c->redirect_http = pop3 == 0;
+			r->c->redirect_ftp = pop3 == 0 && ftp > 0;
+			r->c->redirect_http = pop3 == 0 && ftp == 0;
 			finish(r, 0);
 			return;
 		}

@@ -24,7 +24,7 @@ import threading
 import pytest
 import socks
 
-from pc_server import cfg_head, free_port
+from pc_server import BIN, cfg_head, clean_env, free_port
 
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler
@@ -254,3 +254,58 @@ def test_http_ftp_acl_is_ftp_get(portcullis, ftpd):
     code, _ = curl(srv.ports_[1],
                    f"ftp://alice:pw@127.0.0.1:{ftpd.port}/small.txt")
     assert code == 403
+
+
+# ---- local redirection from socks ------------------------------------------
+
+def socks_ftp(port, target_port, user=None, pw=None):
+    """An ftplib client whose control connection is a SOCKS5 CONNECT to
+    127.0.0.1:target_port through the proxy; data connections are direct
+    (to the proxy's data port, or from it in active mode)."""
+    s = socks.socksocket()
+    s.set_proxy(socks.SOCKS5, "127.0.0.1", port, username=user,
+                password=pw)
+    s.settimeout(10)
+    s.connect(("127.0.0.1", target_port))
+    c = ftplib.FTP()
+    c.sock, c.af, c.host, c.port = s, s.family, "127.0.0.1", target_port
+    c.timeout = 10
+    c.file = s.makefile("r", encoding=c.encoding)
+    c.welcome = c.getresp()
+    return c
+
+
+@pytest.mark.parametrize("passive", [True, False], ids=["passive", "active"])
+def test_socks_local_redirection(portcullis, ftpd, passive):
+    srv = start(portcullis,
+                "allow * * * * CONNECT\nparent 1000 ftp 0.0.0.0 0\n"
+                "allow * * * * FTP_GET,FTP_LIST,CONNECT\ndeny *\n"
+                "socks -i127.0.0.1 -p{0}\n")
+    c = socks_ftp(srv.ports_[0], ftpd.port)
+    assert c.welcome == "220 Ready"
+    c.set_pasv(passive)
+    c.login("alice", "pw")
+    assert fetch(c, "big.bin") == BIG
+    assert "small.txt" in c.nlst()
+    # FTP_PUT is not allowed on the second walk
+    with pytest.raises(ftplib.error_perm):
+        c.storbinary("STOR x.bin", io.BytesIO(b"x"))
+    c.quit()
+    (n, e, u, i, *_), = recs(srv, "|RETR big.bin")
+    assert (n, e, u) == ("SOCK5", "00000", "alice") and int(i) >= len(BIG)
+    (n, e, *_), = recs(srv, "|STOR x.bin")
+    assert (n, e) == ("SOCK5", "00001")
+    (n, e, u, *_), = recs(srv, f"|alice@127.0.0.1:{ftpd.port}")
+    assert (n, e, u) == ("SOCK5", "00000", "alice")
+
+
+def test_parent_ftp_only_local(tmp_path):
+    for cfg, ok in (("parent 1000 ftp 127.0.0.1 21", False),
+                    ("parent 1000 ftp 0.0.0.0 0", True)):
+        path = tmp_path / "t.cfg"
+        path.write_text(f"allow *\n{cfg}\nsocks -p1080\nftppr\n")
+        p = subprocess.run([BIN, "-t", str(path)], capture_output=True,
+                           text=True, timeout=10, env=clean_env())
+        assert (p.returncode == 0) == ok, p.stderr
+        if not ok:
+            assert "ftp is only a local redirection" in p.stderr

@@ -717,15 +717,23 @@ test_parents(void)
 	pc_config_free(c);
 	FAILS("allow *\nparent 1000 pop3 127.0.0.1 110\n",
 	    "t.cfg:2: pop3: pop3 is only a local redirection (pop3 0.0.0.0 0)");
-	FAILS("allow *\nparent 1000 ftp 0.0.0.0 0\n",
-	    "t.cfg:2: ftp: parent type not supported yet");
+	c = load("allow *\nparent 1000 ftp 0.0.0.0 0\nsocks\n");
+	CHECK(c != NULL);
+	if (c != NULL) {
+		CHECK(c->acls[0].rules[0].parents[0].local);
+		CHECK_EQ_INT(c->acls[0].rules[0].parents[0].type,
+		    PC_PARENT_FTP);
+	}
+	pc_config_free(c);
+	FAILS("allow *\nparent 1000 ftp 127.0.0.1 21\n",
+	    "t.cfg:2: ftp: ftp is only a local redirection (ftp 0.0.0.0 0)");
 	c = load("allow *\nparent 1000 http 0.0.0.0 0\nsocks\n");
 	if (c != NULL)
 		CHECK(c->acls[0].rules[0].parents[0].local);
 	pc_config_free(c);
 	FAILS("allow *\nparent 1000 socks5 0.0.0.0 0\n",
-	    "t.cfg:2: socks5: local redirection is only to http and pop3 "
-	    "(ftp: not supported yet)");
+	    "t.cfg:2: socks5: local redirection is only to http, pop3 and "
+	    "ftp");
 	FAILS("allow *\nparent 1000 socks5s 127.0.0.1 1080\n",
 	    "t.cfg:2: socks5s: TLS to a parent is not supported");
 	FAILS("allow *\nparent 1000 extip 192.0.2.1 0 u\n",
