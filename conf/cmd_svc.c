@@ -12,7 +12,7 @@
 #include "conf/state.h"
 
 /* Option letters of 3proxy that portcullis does not implement yet. */
-static const char later_opts[] = "aubcCDfFgHhINoPrRsSTUxX";
+static const char later_opts[] = "aubcCDfFgHhINoPsSTUxX";
 
 static int
 opt_ext(struct conf_state *st, struct pc_service *svc, const char *v,
@@ -65,6 +65,53 @@ opt_fampref(struct pc_service *svc, const char *o)
 	return -1;
 }
 
+/* -rHOST:PORT (connect back): HOST is a name or an address */
+static int
+opt_connback(struct conf_state *st, struct pc_service *svc, const char *o,
+    const char *v)
+{
+	const char *colon = strrchr(v, ':');
+	uint32_t    port;
+	char       *host;
+
+	if (colon == NULL || colon == v ||
+	    conf_uint(colon + 1, 1, 65535, &port) != 0)
+		return conf_err(st, o, "expected -rHOST:PORT");
+	host = xstrndup(v, (size_t)(colon - v));
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host) - 2);
+		host[strlen(host) - 2] = '\0';
+	}
+	free(svc->connback_host);
+	svc->connback_host = host;
+	svc->connback_port = (uint16_t)port;
+	return 0;
+}
+
+/* -R[ADDR:]PORT: the listener for connect-back connections */
+static int
+opt_backlisten(struct conf_state *st, struct pc_service *svc, const char *o,
+    const char *v)
+{
+	const char *colon = strrchr(v, ':');
+	uint32_t    port;
+	char       *addr;
+	int         rc = 0;
+
+	if (conf_uint(colon != NULL ? colon + 1 : v, 1, 65535, &port) != 0)
+		return conf_err(st, o, "expected -R[ADDR:]PORT");
+	memset(&svc->backlisten, 0, sizeof(svc->backlisten));
+	svc->backlisten.family = AF_INET;
+	if (colon != NULL) {
+		addr = xstrndup(v, (size_t)(colon - v));
+		rc = conf_addr_arg(st, addr, &svc->backlisten);
+		free(addr);
+	}
+	svc->backlisten.port = (uint16_t)port;
+	svc->workers = 1;      /* clients and back-connections meet there */
+	return rc;
+}
+
 static int
 option(struct conf_state *st, struct pc_service *svc, const char *o,
     uint8_t *seen_e, uint32_t *port)
@@ -103,6 +150,12 @@ option(struct conf_state *st, struct pc_service *svc, const char *o,
 			break;
 		return conf_addr_arg(st, v + 1, v[0] == 'e' ? &svc->nat_ext :
 		    &svc->nat_int);
+	case 'r':
+		return opt_connback(st, svc, o, v);
+	case 'R':
+		if (svc->type != PC_SVC_TCPPM)
+			return conf_err(st, o, "-R is a tcppm option");
+		return opt_backlisten(st, svc, o, v);
 	case 's':
 		if (*v != '\0' || (svc->type != PC_SVC_UDPPM &&
 		    svc->type != PC_SVC_DNSPR))

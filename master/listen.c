@@ -112,17 +112,20 @@ slot_for(void)
 	return ntab++;
 }
 
+/* Claims address a (of service s) for generation g: the open socket of
+ * an earlier generation, or a new one.  *idx receives its table index. */
 static int
-claim(struct gen *g, size_t s, char *err, size_t errlen)
+claim_addr(struct gen *g, size_t s, const struct pc_addr *a, size_t *idx,
+    char *err, size_t errlen)
 {
 	const struct pc_service *svc = &g->cfg->svcs[s];
 	char                     at[PC_ADDRSTRLEN + 8];
 	int                      type = pc_svc_is_udp(svc->type) ?
 	    SOCK_DGRAM : SOCK_STREAM;
-	int                      i = find(&svc->listen, type);
+	int                      i = find(a, type);
 	size_t                   k;
 
-	addr_text(&svc->listen, at, sizeof(at));
+	addr_text(a, at, sizeof(at));
 	if (i >= 0 && tab[i].gen == g->id) {
 		const struct pc_service *o = &g->cfg->svcs[tab[i].svc];
 
@@ -133,7 +136,7 @@ claim(struct gen *g, size_t s, char *err, size_t errlen)
 		return -1;
 	}
 	if (i < 0) {
-		int fd = bind_one(&svc->listen, type);
+		int fd = bind_one(a, type);
 
 		if (fd == -1) {
 			snprintf(err, errlen, "%s:%d: %s: cannot listen on "
@@ -142,7 +145,7 @@ claim(struct gen *g, size_t s, char *err, size_t errlen)
 			return -1;
 		}
 		k = slot_for();
-		tab[k].addr = svc->listen;
+		tab[k].addr = *a;
 		tab[k].socktype = type;
 		tab[k].fd = fd;
 		tab[k].refs = 0;
@@ -151,8 +154,29 @@ claim(struct gen *g, size_t s, char *err, size_t errlen)
 	tab[i].refs++;
 	tab[i].gen = g->id;
 	tab[i].svc = s;
-	g->svcs[s].listener = (size_t)i;
-	g->svcs[s].claimed = true;
+	*idx = (size_t)i;
+	return 0;
+}
+
+static int
+claim(struct gen *g, size_t s, char *err, size_t errlen)
+{
+	const struct pc_service *svc = &g->cfg->svcs[s];
+
+	g->svcs[s].listener = g->svcs[s].back_listener = (size_t)-1;
+	/* -r: the service dials out instead of listening */
+	if (svc->connback_host == NULL) {
+		if (claim_addr(g, s, &svc->listen, &g->svcs[s].listener, err,
+		    errlen) != 0)
+			return -1;
+		g->svcs[s].claimed = true;
+	}
+	if (svc->backlisten.family != 0) {
+		if (claim_addr(g, s, &svc->backlisten,
+		    &g->svcs[s].back_listener, err, errlen) != 0)
+			return -1;
+		g->svcs[s].back_claimed = true;
+	}
 	return 0;
 }
 
@@ -172,6 +196,12 @@ void
 listen_release_gen(struct gen *g)
 {
 	for (size_t s = 0; s < g->cfg->nsvcs; s++) {
+		if (g->svcs[s].back_claimed) {
+			g->svcs[s].back_claimed = false;
+			if (tab[g->svcs[s].back_listener].gen == g->id)
+				tab[g->svcs[s].back_listener].gen = 0;
+			unref(g->svcs[s].back_listener);
+		}
 		if (!g->svcs[s].claimed)
 			continue;
 		g->svcs[s].claimed = false;

@@ -58,6 +58,8 @@ struct worker {
 struct gen_svc {
 	size_t   listener;           /* index into listen.c's table */
 	bool     claimed;
+	size_t   back_listener;      /* tcppm -R: the connect-back listener */
+	bool     back_claimed;
 	bool     announced;          /* "Accepting connections" written */
 	unsigned early_deaths;       /* consecutive deaths before READY */
 };

@@ -25,24 +25,29 @@
 
 #define RETRY_MS 1000
 
-/* Closes fds >= 3 except keep[0..1] (close_range on the gaps). */
+/* Closes fds >= 3 except the (up to three) kept ones: close_range on
+ * the gaps; -1 entries are ignored. */
 static void
-close_all_but(int a, int b)
+close_all_but(int a, int b, int c)
 {
-	int lo, hi;
+	int      keep[3] = { a, b, c }, t;
+	unsigned from = 3;
 
-	if (a < 0)
-		a = b;
-	if (b < 0)
-		b = a;
-	lo = a < b ? a : b;
-	hi = a < b ? b : a;
-
-	if (lo > 3)
-		close_range(3, (unsigned)lo - 1, 0);
-	if (hi > lo + 1)
-		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
-	close_range((unsigned)hi + 1, ~0U, 0);
+	for (int i = 0; i < 3; i++)          /* sort ascending */
+		for (int j = i + 1; j < 3; j++)
+			if (keep[j] < keep[i]) {
+				t = keep[i];
+				keep[i] = keep[j];
+				keep[j] = t;
+			}
+	for (int i = 0; i < 3; i++) {
+		if (keep[i] < (int)from)
+			continue;
+		if ((unsigned)keep[i] > from)
+			close_range(from, (unsigned)keep[i] - 1, 0);
+		from = (unsigned)keep[i] + 1;
+	}
+	close_range(from, ~0U, 0);
 }
 
 static void __attribute__((noreturn))
@@ -51,6 +56,7 @@ child(struct worker *w, int ipc_fd)
 	struct pc_worker_args a;
 	struct gen           *g = w->gen;
 	int                   lfd = listen_fd(g->svcs[w->svc].listener);
+	int                   bfd = listen_fd(g->svcs[w->svc].back_listener);
 
 	signals_child_reset();
 	for (struct gen *o = M.gens; o != NULL; o = o->next)
@@ -58,13 +64,14 @@ child(struct worker *w, int ipc_fd)
 			pc_config_scrub_secrets(o->cfg);
 	if (M.cfgtext != NULL)
 		explicit_bzero(M.cfgtext, strlen(M.cfgtext));
-	close_all_but(ipc_fd, lfd);
+	close_all_but(ipc_fd, lfd, bfd);
 	memset(&a, 0, sizeof(a));
 	a.cfg = g->cfg;
 	a.svc = w->svc;
 	a.gen = g->id;
 	a.slot = w->slot;
 	a.listen_fd = lfd;
+	a.back_fd = bfd;
 	a.ipc_fd = ipc_fd;
 	a.privileged = M.privileged;
 	a.jail = M.jail;

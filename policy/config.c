@@ -127,6 +127,7 @@ pc_config_free(struct pc_config *cfg)
 	for (size_t i = 0; i < cfg->nsvcs; i++) {
 		free(cfg->svcs[i].logformat);
 		free(cfg->svcs[i].target_host);
+		free(cfg->svcs[i].connback_host);
 	}
 	free(cfg->svcs);
 	for (size_t i = 0; i < cfg->nacls; i++) {

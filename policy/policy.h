@@ -290,6 +290,11 @@ struct pc_service {
 	struct pc_addr      nat_ext;   /* socks -Ne: address told in CONNECT
 	                                  and BIND replies (family 0: real) */
 	struct pc_addr      nat_int;   /* socks -Ni: in UDP ASSOCIATE replies */
+	char               *connback_host; /* -rHOST:PORT: dial out there and
+	                                  serve who answers (no listener) */
+	uint16_t            connback_port;
+	struct pc_addr      backlisten;    /* tcppm -R[ADDR:]PORT: where the
+	                                  -r side's connections arrive */
 	bool                single;    /* udppm -s: one datagram, one answer;
 	                                  dnspr -s: forward every query */
 };

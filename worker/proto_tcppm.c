@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "worker/connback.h"
 #include "worker/relay.h"
 #include "worker/request.h"
 
@@ -18,6 +19,17 @@ tcppm_done(struct conn *c, int code)
 		return;
 	}
 	relay_start(c, NULL, 0, NULL, 0, 0);
+}
+
+/* -R: allowed; the stream is a connect-back connection, not the target */
+static void
+tcppm_allowed(struct conn *c, int code)
+{
+	if (code != 0) {
+		conn_close(c, code);
+		return;
+	}
+	backpool_take(c, tcppm_done);
 }
 
 static void
@@ -32,7 +44,18 @@ tcppm_start(struct conn *c)
 	if (pc_addr_parse(s->target_host, &t.addr) != 0)
 		t.host = s->target_host;
 	conn_set_text(c, s->target_host);
+	if (backpool_active()) {
+		t.no_connect = true;
+		request_start(c, &t, tcppm_allowed);
+		return;
+	}
 	request_start(c, &t, tcppm_done);
+}
+
+static void
+tcppm_release(struct conn *c)
+{
+	backpool_cancel(c);
 }
 
 static void
@@ -45,5 +68,5 @@ const struct proto proto_tcppm = {
 	.logname = "TCPPM",
 	.start = tcppm_start,
 	.drain = tcppm_drain,
-	.release = NULL,
+	.release = tcppm_release,
 };

@@ -18,7 +18,10 @@ struct pc_worker_args {
 	size_t            svc;      /* index into cfg->svcs */
 	uint32_t          gen;
 	uint32_t          slot;
-	int               listen_fd;/* shared listening socket (nonblocking) */
+	int               listen_fd;/* shared listening socket (nonblocking),
+	                               -1 for a -r (connect-back) service */
+	int               back_fd;  /* tcppm -R: the connect-back listener,
+	                               else -1 */
 	int               ipc_fd;   /* SEQPACKET end towards the master */
 	int               privileged; /* master runs as root: jail + setuid */
 	const char       *jail;     /* chroot directory (checked by master) */

@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "worker/accept.h"
+#include "worker/connback.h"
 #include "worker/dnspr.h"
 #include "worker/udppm.h"
 #include "worker/conn_life.h"
@@ -119,6 +120,8 @@ listener_init(const struct pc_service *s, int fd)
 		return dnspr_init(fd);
 	if (s->type == PC_SVC_UDPPM)
 		return udppm_init(fd);
+	if (s->connback_host != NULL)
+		return connback_init();
 	return accept_init(fd);
 }
 
@@ -129,8 +132,11 @@ listener_stop(void)
 		dnspr_stop();
 	else if (wctx.svc->type == PC_SVC_UDPPM)
 		udppm_stop();
+	else if (wctx.svc->connback_host != NULL)
+		connback_stop();
 	else
 		accept_stop();
+	backpool_stop();
 }
 
 static void
@@ -168,7 +174,8 @@ worker_main(const struct pc_worker_args *a)
 	raise_fd_limit(a->privileged);
 	if (ev_init() != 0 || dns_init(a->cfg) != 0 ||
 	    ipc_client_init(a->ipc_fd, a->gen, &hooks) != 0 ||
-	    listener_init(s, a->listen_fd) != 0)
+	    listener_init(s, a->listen_fd) != 0 ||
+	    (a->back_fd >= 0 && backpool_init(a->back_fd) != 0))
 		_exit(PC_EX_CONFIG);
 	if (privdrop_apply(a) != 0 || sandbox_apply(a->sandbox) != 0)
 		_exit(PC_EX_CONFIG);
