@@ -505,8 +505,19 @@ test_services(void)
 
 	FAILS("proxy -a\n", "t.cfg:1: -a: not supported yet: option -a");
 	FAILS("socks -u2\n", "t.cfg:1: -u2: not supported yet: option -u");
-	FAILS("proxy -rhost:1\n", "t.cfg:1: -rhost:1: not supported yet: "
-	    "option -r");
+	c = load("proxy -rback.test:1234\ntcppm -R127.0.0.1:1234 3128 "
+	    "192.0.2.1 3128\nsocks -Ne192.0.2.7 -Ni192.0.2.8\n");
+	if (c != NULL) {
+		CHECK_STREQ(c->svcs[0].connback_host, "back.test");
+		CHECK_EQ_INT(c->svcs[0].connback_port, 1234);
+		CHECK_EQ_INT(c->svcs[1].backlisten.port, 1234);
+		CHECK_EQ_INT(c->svcs[1].workers, 1);
+		CHECK_STREQ(ntop(&c->svcs[2].nat_ext), "192.0.2.7");
+		CHECK_STREQ(ntop(&c->svcs[2].nat_int), "192.0.2.8");
+	}
+	pc_config_free(c);
+	FAILS("proxy -rhost\n", "t.cfg:1: -rhost: expected -rHOST:PORT");
+	FAILS("proxy -R1\n", "t.cfg:1: -R1: -R is a tcppm option");
 	FAILS("proxy -S100\n", "t.cfg:1: -S100: not supported yet: option -S");
 	FAILS("proxy -nilo\n", "t.cfg:1: -nilo: not supported yet: option -ni "
 	    "(network namespaces)");
