@@ -343,6 +343,96 @@ pc_msg_shutdown_enc(uint8_t *buf, uint32_t gen)
 	return pc_ipcw_finish(&w);
 }
 
+/* ---- ADMIN ---- */
+
+size_t
+pc_msg_admin_req_enc(uint8_t *buf, uint32_t gen, uint32_t id,
+    const struct pc_msg_admin_req *m)
+{
+	struct pc_ipcw w;
+
+	pc_ipcw_init(&w, buf, PC_IPC_MAX, PC_IPC_ADMIN_REQ, id, gen);
+	pc_ipcw_u8(&w, m->kind);
+	return pc_ipcw_finish(&w);
+}
+
+int
+pc_msg_admin_req_dec(struct pc_ipcr *r, struct pc_msg_admin_req *m)
+{
+	m->kind = pc_ipcr_u8(r);
+	if (m->kind > PC_ADMIN_USERS)
+		r->err = 1;
+	return pc_ipcr_end(r);
+}
+
+/* The reply has fixed room for both lists (ipc_msg.h): 13 KB at most, so
+ * a full reply always fits in one message. */
+size_t
+pc_msg_admin_rep_enc(uint8_t *buf, uint32_t gen, uint32_t id,
+    const struct pc_msg_admin_rep *m)
+{
+	struct pc_ipcw w;
+
+	if (m->nrows > PC_IPC_ADMIN_ROWS || m->nusers > PC_IPC_ADMIN_NAMES)
+		return 0;
+	pc_ipcw_init(&w, buf, PC_IPC_MAX, PC_IPC_ADMIN_REP, id, gen);
+	pc_ipcw_u8(&w, m->kind);
+	pc_ipcw_u32(&w, m->code);
+	pc_ipcw_u16(&w, m->nrows);
+	for (uint16_t i = 0; i < m->nrows; i++) {
+		const struct pc_admin_row *row = &m->rows[i];
+
+		pc_ipcw_u16(&w, row->svc);
+		pc_ipcw_u16(&w, row->slot);
+		pc_ipcw_u32(&w, row->pid);
+		pc_ipcw_u32(&w, row->active);
+		pc_ipcw_u64(&w, row->accepted);
+		pc_ipcw_u8(&w, row->state);
+	}
+	pc_ipcw_u16(&w, m->nusers);
+	pc_ipcw_u32(&w, m->nusers_total);
+	for (uint16_t i = 0; i < m->nusers; i++) {
+		pc_ipcw_str(&w, m->users[i].name, PC_IPC_USER_MAX);
+		pc_ipcw_u8(&w, m->users[i].type);
+	}
+	return pc_ipcw_finish(&w);
+}
+
+int
+pc_msg_admin_rep_dec(struct pc_ipcr *r, struct pc_msg_admin_rep *m)
+{
+	m->kind = pc_ipcr_u8(r);
+	m->code = pc_ipcr_u32(r);
+	m->nrows = pc_ipcr_u16(r);
+	if (m->kind > PC_ADMIN_USERS || m->nrows > PC_IPC_ADMIN_ROWS)
+		r->err = 1;
+	for (uint16_t i = 0; i < m->nrows && !r->err; i++) {
+		struct pc_admin_row *row = &m->rows[i];
+
+		row->svc = pc_ipcr_u16(r);
+		row->slot = pc_ipcr_u16(r);
+		row->pid = pc_ipcr_u32(r);
+		row->active = pc_ipcr_u32(r);
+		row->accepted = pc_ipcr_u64(r);
+		row->state = pc_ipcr_u8(r);
+		if (row->state > 2)
+			r->err = 1;
+	}
+	m->nusers = pc_ipcr_u16(r);
+	m->nusers_total = pc_ipcr_u32(r);
+	if (m->nusers > PC_IPC_ADMIN_NAMES || m->nusers_total < m->nusers)
+		r->err = 1;
+	for (uint16_t i = 0; i < m->nusers && !r->err; i++) {
+		pc_ipcr_str(r, m->users[i].name, PC_IPC_USER_MAX);
+		m->users[i].type = pc_ipcr_u8(r);
+		if (m->users[i].type > 3)
+			r->err = 1;
+	}
+	if (r->err)
+		m->nrows = m->nusers = 0;
+	return pc_ipcr_end(r);
+}
+
 /* ---- LOG batches ---- */
 
 #define LOG_COUNT_OFF HDR_LEN

@@ -26,7 +26,8 @@ struct pc_ipc_hdr {
 	uint16_t type;
 	uint16_t flags;
 	uint32_t len;   /* payload bytes after the header */
-	uint32_t id;    /* request id for AUTH_REQ/AUTH_REP, else 0 */
+	uint32_t id;    /* request id for AUTH_REQ/AUTH_REP and
+	                   ADMIN_REQ/ADMIN_REP, else 0 */
 	uint32_t gen;   /* sender's configuration generation */
 };
 
@@ -38,6 +39,8 @@ enum pc_ipc_type {
 	PC_IPC_STATS,      /* W->M: 1 Hz heartbeat */
 	PC_IPC_DRAIN,      /* M->W: stop accepting, finish, exit */
 	PC_IPC_SHUTDOWN,   /* M->W: exit now */
+	PC_IPC_ADMIN_REQ,  /* W->M: the admin service asks (reply by id) */
+	PC_IPC_ADMIN_REP,  /* M->W: the master's figures, or its verdict */
 	PC_IPC__MAX
 };
 
@@ -90,6 +93,51 @@ struct pc_msg_stats {
 
 struct pc_msg_drain {
 	uint32_t grace_s;   /* exit at 0 connections or after this long */
+};
+
+/* The admin service's questions (only an admin worker may ask; any other
+ * worker asking is killed).  STATS: the connection figures of the asking
+ * worker's generation, one row per worker slot.  RELOAD: the master
+ * reloads as on SIGHUP.  USERS: the names of `users` and their password
+ * type, never the passwords (workers wipe their own copy of the table). */
+enum pc_admin_kind {
+	PC_ADMIN_STATS = 0, PC_ADMIN_RELOAD = 1, PC_ADMIN_USERS = 2
+};
+
+struct pc_msg_admin_req {
+	uint8_t kind;      /* enum pc_admin_kind */
+};
+
+#define PC_IPC_ADMIN_ROWS  128   /* worker slots in one reply */
+#define PC_IPC_ADMIN_NAMES 40    /* user names in one reply */
+
+/* state: 0 starting, 1 serving, 2 draining; pid 0: an empty slot (waiting
+ * to be respawned).  accepted counts since that process started. */
+struct pc_admin_row {
+	uint16_t svc;      /* service index in the generation's config */
+	uint16_t slot;
+	uint32_t pid;
+	uint32_t active;   /* from the worker's last STATS */
+	uint64_t accepted;
+	uint8_t  state;
+};
+
+struct pc_admin_user {
+	char    name[PC_IPC_USER_MAX + 1];
+	uint8_t type;      /* policy.h enum pc_pwtype: 0 CL 1 CR 2 NT 3 SYS */
+};
+
+/* code: 0 done, 1 refused (e.g. a reload while stopping).  rows for
+ * STATS, users for USERS; nusers_total: every name the master has, also
+ * those that did not fit. */
+struct pc_msg_admin_rep {
+	uint8_t              kind;
+	uint32_t             code;
+	uint16_t             nrows;
+	struct pc_admin_row  rows[PC_IPC_ADMIN_ROWS];
+	uint16_t             nusers;
+	uint32_t             nusers_total;
+	struct pc_admin_user users[PC_IPC_ADMIN_NAMES];
 };
 
 /* One access-log record: every field a logformat macro can name.  The
@@ -165,6 +213,12 @@ int    pc_msg_stats_dec(struct pc_ipcr *r, struct pc_msg_stats *m);
 size_t pc_msg_drain_enc(uint8_t *buf, uint32_t gen, const struct pc_msg_drain *m);
 int    pc_msg_drain_dec(struct pc_ipcr *r, struct pc_msg_drain *m);
 size_t pc_msg_shutdown_enc(uint8_t *buf, uint32_t gen);
+size_t pc_msg_admin_req_enc(uint8_t *buf, uint32_t gen, uint32_t id,
+	    const struct pc_msg_admin_req *m);
+int    pc_msg_admin_req_dec(struct pc_ipcr *r, struct pc_msg_admin_req *m);
+size_t pc_msg_admin_rep_enc(uint8_t *buf, uint32_t gen, uint32_t id,
+	    const struct pc_msg_admin_rep *m);
+int    pc_msg_admin_rep_dec(struct pc_ipcr *r, struct pc_msg_admin_rep *m);
 
 /* LOG batches: a u16 count then records.  The writer appends records to an
  * open batch while they fit; the reader walks them. */

@@ -31,6 +31,8 @@ run_fixed(const uint8_t *data, size_t size, const struct pc_ipc_hdr *h,
 	struct pc_msg_auth_rep ap;
 	struct pc_msg_stats    st;
 	struct pc_msg_drain    dr;
+	struct pc_msg_admin_req aq2;
+	static struct pc_msg_admin_rep ar;
 
 	if (pc_ipcr_init(&r, data, size, &hh) != 0)
 		abort();
@@ -56,6 +58,16 @@ run_fixed(const uint8_t *data, size_t size, const struct pc_ipc_hdr *h,
 	case PC_IPC_DRAIN:
 		if (pc_msg_drain_dec(&r, &dr) == 0)
 			same_payload(data, size, pc_msg_drain_enc(out, h->gen, &dr));
+		break;
+	case PC_IPC_ADMIN_REQ:
+		if (pc_msg_admin_req_dec(&r, &aq2) == 0)
+			same_payload(data, size,
+			    pc_msg_admin_req_enc(out, h->gen, h->id, &aq2));
+		break;
+	case PC_IPC_ADMIN_REP:
+		if (pc_msg_admin_rep_dec(&r, &ar) == 0)
+			same_payload(data, size,
+			    pc_msg_admin_rep_enc(out, h->gen, h->id, &ar));
 		break;
 	case PC_IPC_SHUTDOWN:
 		if (pc_ipcr_end(&r) == 0)

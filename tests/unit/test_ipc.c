@@ -340,6 +340,100 @@ test_log(void)
 }
 
 static void
+test_admin(void)
+{
+	static struct pc_msg_admin_rep m, o;
+	struct pc_msg_admin_req        q = { PC_ADMIN_RELOAD }, oq;
+	struct pc_ipcr                 r;
+	size_t                         n;
+
+	n = pc_msg_admin_req_enc(buf, 5, 77, &q);
+	CHECK_EQ_INT(n, 16 + 1);
+	CHECK(open_msg(buf, n, &r, PC_IPC_ADMIN_REQ, 5) == 0);
+	CHECK(pc_msg_admin_req_dec(&r, &oq) == 0);
+	CHECK_EQ_INT(oq.kind, PC_ADMIN_RELOAD);
+	/* an unknown kind is refused */
+	buf[16] = PC_ADMIN_USERS + 1;
+	CHECK(open_msg(buf, n, &r, PC_IPC_ADMIN_REQ, 5) == 0);
+	CHECK(pc_msg_admin_req_dec(&r, &oq) == -1);
+
+	/* a full reply: every row and every name, longest names */
+	memset(&m, 0, sizeof(m));
+	m.kind = PC_ADMIN_STATS;
+	m.code = 0;
+	m.nrows = PC_IPC_ADMIN_ROWS;
+	for (int i = 0; i < PC_IPC_ADMIN_ROWS; i++) {
+		m.rows[i].svc = (uint16_t)(i / 4);
+		m.rows[i].slot = (uint16_t)(i % 4);
+		m.rows[i].pid = 1000u + (uint32_t)i;
+		m.rows[i].active = (uint32_t)i;
+		m.rows[i].accepted = 0x100000000ULL + (uint64_t)i;
+		m.rows[i].state = (uint8_t)(i % 3);
+	}
+	m.nusers = PC_IPC_ADMIN_NAMES;
+	m.nusers_total = 1000;
+	for (int i = 0; i < PC_IPC_ADMIN_NAMES; i++) {
+		memset(m.users[i].name, 'a' + i % 26, PC_IPC_USER_MAX);
+		m.users[i].type = (uint8_t)(i % 4);
+	}
+	n = pc_msg_admin_rep_enc(buf, 5, 77, &m);
+	CHECK(n > 0 && n <= PC_IPC_MAX);
+	CHECK(open_msg(buf, n, &r, PC_IPC_ADMIN_REP, 5) == 0);
+	CHECK(pc_msg_admin_rep_dec(&r, &o) == 0);
+	CHECK_EQ_INT(o.nrows, PC_IPC_ADMIN_ROWS);
+	CHECK(o.rows[127].accepted == 0x100000000ULL + 127);
+	CHECK_EQ_INT(o.rows[5].pid, 1005);
+	CHECK_EQ_INT(o.rows[5].state, 2);
+	CHECK_EQ_INT(o.nusers, PC_IPC_ADMIN_NAMES);
+	CHECK_EQ_INT(o.nusers_total, 1000);
+	CHECK(memcmp(o.users[39].name, m.users[39].name,
+	    PC_IPC_USER_MAX + 1) == 0);
+	CHECK_EQ_INT(o.users[3].type, 3);
+
+	/* too many rows: the sender refuses to encode them */
+	m.nrows = PC_IPC_ADMIN_ROWS + 1;
+	CHECK_EQ_INT(pc_msg_admin_rep_enc(buf, 5, 77, &m), 0);
+
+	/* malformed: a row state out of range, a count above the limit,
+	 * a total below the names given, truncated */
+	m.nrows = 1;
+	m.nusers = 1;
+	m.nusers_total = 1;
+	n = pc_msg_admin_rep_enc(buf, 5, 77, &m);
+	memcpy(buf2, buf, n);
+	buf2[16 + 1 + 4 + 2 + 20] = 3;            /* rows[0].state */
+	CHECK(open_msg(buf2, n, &r, PC_IPC_ADMIN_REP, 5) == 0);
+	CHECK(pc_msg_admin_rep_dec(&r, &o) == -1);
+	CHECK_EQ_INT(o.nrows, 0);
+	memcpy(buf2, buf, n);
+	{
+		uint16_t big = PC_IPC_ADMIN_ROWS + 1;
+		memcpy(buf2 + 16 + 5, &big, 2);
+	}
+	CHECK(open_msg(buf2, n, &r, PC_IPC_ADMIN_REP, 5) == 0);
+	CHECK(pc_msg_admin_rep_dec(&r, &o) == -1);
+	memcpy(buf2, buf, n);
+	{
+		uint32_t zero = 0;
+		memcpy(buf2 + 16 + 7 + 21 + 2, &zero, 4);  /* nusers_total */
+	}
+	CHECK(open_msg(buf2, n, &r, PC_IPC_ADMIN_REP, 5) == 0);
+	CHECK(pc_msg_admin_rep_dec(&r, &o) == -1);
+	memcpy(buf2, buf, n);
+	{
+		uint32_t l = (uint32_t)(n - 1 - 16);
+		memcpy(buf2 + 4, &l, 4);
+	}
+	CHECK(open_msg(buf2, n - 1, &r, PC_IPC_ADMIN_REP, 5) == 0);
+	CHECK(pc_msg_admin_rep_dec(&r, &o) == -1);
+	/* a user type out of range */
+	memcpy(buf2, buf, n);
+	buf2[n - 1] = 4;
+	CHECK(open_msg(buf2, n, &r, PC_IPC_ADMIN_REP, 5) == 0);
+	CHECK(pc_msg_admin_rep_dec(&r, &o) == -1);
+}
+
+static void
 test_writer_overflow(void)
 {
 	struct pc_ipcw w;
@@ -363,5 +457,6 @@ main(void)
 	test_stats_drain_shutdown();
 	test_log();
 	test_writer_overflow();
+	test_admin();
 	return check_summary("test_ipc");
 }
