@@ -224,6 +224,7 @@ snapshot(struct conf_state *st, struct pc_service *svc, char *cmd)
 	    strcmp(cmd, "pop3p") == 0 ? PC_SVC_POP3P :
 	    strcmp(cmd, "ftppr") == 0 ? PC_SVC_FTPPR :
 	    strcmp(cmd, "smtpp") == 0 ? PC_SVC_SMTPP :
+	    strcmp(cmd, "admin") == 0 ? PC_SVC_ADMIN :
 	    strcmp(cmd, "dnspr") == 0 ? PC_SVC_DNSPR : PC_SVC_TCPPM;
 	svc->file = st->file;
 	svc->line = st->line;

@@ -64,6 +64,7 @@ static const struct cmd cmds[] = {
 	{ "setgid",      1, 1, cmd_setgid },
 	{ "setuid",      1, 1, cmd_setuid },
 	{ "smtpp",       0, MANY, cmd_service },
+	{ "admin",       0, MANY, cmd_service },
 	{ "socks",       0, MANY, cmd_service },
 	{ "stacksize",   1, 1, cmd_stacksize },
 	{ "tcppm",       0, MANY, cmd_service },
@@ -77,7 +78,7 @@ static const struct cmd cmds[] = {
 
 static const char *const unsupported[] = {
 	/* services */
-	"admin", "auto", "imapp",
+	"auto", "imapp",
 	"tlspr",
 	/* general commands */
 	"authnserver", "backlog", "config", "delimchar", "dialer",

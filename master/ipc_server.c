@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "master/admin.h"
 #include "master/auth.h"
 #include "master/authcache.h"
 #include "master/ipc_server.h"
@@ -31,6 +32,7 @@ static const unsigned permitted[PC_IPC__MAX] = {
 	[PC_IPC_AUTH_REQ] = 1u << W_READY,
 	[PC_IPC_LOG]      = 1u << W_READY,
 	[PC_IPC_STATS]    = 1u << W_READY,
+	[PC_IPC_ADMIN_REQ] = 1u << W_READY,   /* and only an admin worker */
 };
 
 static uint8_t inbuf[PC_IPC_MAX];
@@ -225,6 +227,46 @@ on_stats(struct worker *w, struct pc_ipcr *r)
 		    (unsigned)(s.dropped_logs - w->dropped_logs));
 	w->dropped_logs = s.dropped_logs;
 	w->active = s.active;
+	w->accepted = s.accepted;
+}
+
+/* A reply too big for the queue's slots (ADMIN_REP): sent now, or dropped
+ * when the socket is full (the asking worker times out).  It may overtake
+ * queued messages; a reply is matched by its id, so that is harmless. */
+static void
+send_once(struct worker *w, const uint8_t *msg, size_t len)
+{
+	ssize_t n;
+
+	if (w->fd < 0 || len == 0)
+		return;
+	do
+		n = send(w->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		log_debug("%s: admin reply dropped: %s", worker_name(w),
+		    strerror(errno));
+}
+
+static void
+on_admin(struct worker *w, struct pc_ipcr *r, const struct pc_ipc_hdr *h)
+{
+	static struct pc_msg_admin_rep rep;
+	static uint8_t                 b[PC_IPC_MAX];
+	struct pc_msg_admin_req        q;
+
+	if (pc_msg_admin_req_dec(r, &q) != 0) {
+		worker_kill(w, "malformed ADMIN_REQ");
+		return;
+	}
+	/* a proxy worker taken over must not reload the server or list
+	 * the users */
+	if (w->gen->cfg->svcs[w->svc].type != PC_SVC_ADMIN) {
+		worker_kill(w, "ADMIN_REQ from a service that is not admin");
+		return;
+	}
+	admin_answer(w, &q, &rep);
+	send_once(w, b, pc_msg_admin_rep_enc(b, w->gen->id, h->id, &rep));
 }
 
 static void
@@ -251,6 +293,7 @@ dispatch(struct worker *w, size_t n)
 	case PC_IPC_AUTH_REQ: on_auth(w, &r, &h); break;
 	case PC_IPC_LOG:      on_log(w, &r); break;
 	case PC_IPC_STATS:    on_stats(w, &r); break;
+	case PC_IPC_ADMIN_REQ: on_admin(w, &r, &h); break;
 	}
 }
 

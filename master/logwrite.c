@@ -232,6 +232,7 @@ event_name(enum pc_svc_type t)
 	case PC_SVC_DNSPR: return "DNSPR";
 	case PC_SVC_FTPPR: return "FTPPR";
 	case PC_SVC_SMTPP: return "SMTPP";
+	case PC_SVC_ADMIN: return "ADMIN";
 	default:           return "SERVR";
 	}
 }

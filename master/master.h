@@ -49,6 +49,7 @@ struct worker {
 	int64_t        last_crash_ms;
 	unsigned       crashes;      /* consecutive, for the back-off */
 	uint32_t       active;       /* connection gauge from STATS */
+	uint64_t       accepted;     /* since the process started, STATS */
 	uint32_t       dropped_logs;
 	struct outmsg *q;            /* ring of OUTQ_CAP, allocated lazily */
 	size_t         qhead, qlen;

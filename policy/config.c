@@ -13,6 +13,7 @@ static const char *const svc_names[PC_SVC__COUNT] = {
 	[PC_SVC_DNSPR] = "dnspr",
 	[PC_SVC_FTPPR] = "ftppr",
 	[PC_SVC_SMTPP] = "smtpp",
+	[PC_SVC_ADMIN] = "admin",
 };
 
 bool
@@ -45,6 +46,8 @@ pc_svc_default_port(enum pc_svc_type t)
 		return 21;
 	case PC_SVC_SMTPP:
 		return 587;   /* decision 6: the code and smtpp.8, not 25 */
+	case PC_SVC_ADMIN:
+		return 80;
 	default:
 		return 0;   /* tcppm: LOCALPORT is mandatory */
 	}

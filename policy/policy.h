@@ -27,6 +27,7 @@ enum pc_svc_type {
 	PC_SVC_DNSPR,
 	PC_SVC_FTPPR,
 	PC_SVC_SMTPP,
+	PC_SVC_ADMIN,
 	PC_SVC__COUNT
 };
 

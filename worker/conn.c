@@ -46,6 +46,8 @@ service_proto(void)
 		return &proto_ftp;
 	case PC_SVC_SMTPP:
 		return &proto_smtp;
+	case PC_SVC_ADMIN:
+		return &proto_admin;
 	default:
 		return NULL;
 	}

@@ -36,6 +36,7 @@ extern const struct proto proto_dnspr;  /* worker/proto_dnspr.c */
 extern const struct proto proto_pop3;   /* worker/proto_pop3.c */
 extern const struct proto proto_ftp;    /* worker/proto_ftp.c */
 extern const struct proto proto_smtp;   /* worker/proto_smtp.c */
+extern const struct proto proto_admin;  /* worker/proto_admin.c */
 
 struct worker_ctx {                     /* the worker's read-only context */
 	const struct pc_config  *cfg;

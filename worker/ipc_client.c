@@ -21,6 +21,8 @@
 #define AUTH_MAX    1024       /* outstanding password checks */
 #define AUTH_WAIT   10000      /* ms before an unanswered check fails */
 #define STATS_EVERY 1000
+#define ADMIN_MAX   16         /* admin questions in flight */
+#define ADMIN_WAIT  5000
 
 struct outmsg {
 	uint8_t *p;
@@ -34,6 +36,14 @@ struct pending_auth {
 	void        *arg;
 };
 
+struct pending_admin {
+	uint32_t      id;      /* 0 = free slot */
+	uint64_t      deadline;
+	ipc_admin_cb *cb;
+	void         *arg;
+};
+
+static struct pending_admin           admins[ADMIN_MAX];
 static int                            ipcfd = -1;
 static uint32_t                       mygen;
 static const struct ipc_client_hooks *hooks;
@@ -157,6 +167,15 @@ ipc_log(const struct pc_logrec *rec)
 
 /* ---- AUTH ---- */
 
+/* AUTH and ADMIN requests share the ids */
+static uint32_t
+new_id(void)
+{
+	uint32_t id = next_id++;
+
+	return id != 0 ? id : next_id++;
+}
+
 static struct pending_auth *
 auth_find(uint32_t id)
 {
@@ -189,8 +208,7 @@ ipc_auth(const struct pc_msg_auth_req *req, ipc_auth_cb *cb, void *arg)
 		auths = xcalloc(AUTH_MAX, sizeof(*auths));
 	if (nauths == AUTH_MAX || (p = auth_find(0)) == NULL)
 		return 0;
-	if ((id = next_id++) == 0)
-		id = next_id++;
+	id = new_id();
 	n = pc_msg_auth_req_enc(buf, mygen, id, req);
 	if (send_msg(buf, n) != 0)
 		return 0;
@@ -223,6 +241,81 @@ auth_expire(void)
 			auth_finish(&auths[i], 4, "");
 }
 
+/* ---- ADMIN ---- */
+
+static struct pending_admin *
+admin_find(uint32_t id)
+{
+	for (size_t i = 0; i < ADMIN_MAX; i++)
+		if (admins[i].id == id)
+			return &admins[i];
+	return NULL;
+}
+
+uint32_t
+ipc_admin(uint8_t kind, ipc_admin_cb *cb, void *arg)
+{
+	struct pc_msg_admin_req req = { kind };
+	uint8_t                 buf[64];
+	struct pending_admin   *p = admin_find(0);
+	uint32_t                id;
+
+	if (p == NULL)
+		return 0;
+	id = new_id();
+	if (send_msg(buf, pc_msg_admin_req_enc(buf, mygen, id, &req)) != 0)
+		return 0;
+	p->id = id;
+	p->deadline = ev_now() + ADMIN_WAIT;
+	p->cb = cb;
+	p->arg = arg;
+	return id;
+}
+
+void
+ipc_admin_cancel(uint32_t id)
+{
+	struct pending_admin *p;
+
+	if (id != 0 && (p = admin_find(id)) != NULL)
+		p->id = 0;
+}
+
+static void
+admin_finish(struct pending_admin *p, const struct pc_msg_admin_rep *rep)
+{
+	ipc_admin_cb *cb = p->cb;
+	void         *arg = p->arg;
+
+	p->id = 0;
+	cb(arg, rep);
+}
+
+static void
+admin_expire(void)
+{
+	uint64_t now = ev_now();
+
+	for (size_t i = 0; i < ADMIN_MAX; i++)
+		if (admins[i].id != 0 && admins[i].deadline <= now)
+			admin_finish(&admins[i], NULL);
+}
+
+/* The master answered: a reply for nobody (cancelled, timed out) is
+ * dropped; one that does not decode means the master is broken. */
+static int
+admin_reply(struct pc_ipcr *r, uint32_t id)
+{
+	static struct pc_msg_admin_rep rep;
+	struct pending_admin          *p;
+
+	if (pc_msg_admin_rep_dec(r, &rep) != 0)
+		return -1;
+	if (id != 0 && (p = admin_find(id)) != NULL)
+		admin_finish(p, &rep);
+	return 0;
+}
+
 /* ---- incoming ---- */
 
 static void
@@ -245,6 +338,10 @@ on_message(const uint8_t *buf, size_t n)
 			break;
 		if ((p = auth_find(h.id)) != NULL && h.id != 0)
 			auth_finish(p, rep.code, rep.user);
+		return;
+	case PC_IPC_ADMIN_REP:
+		if (admin_reply(&r, h.id) != 0)
+			break;
 		return;
 	case PC_IPC_DRAIN:
 		if (pc_msg_drain_dec(&r, &d) != 0)
@@ -298,6 +395,7 @@ on_stats(struct ev_timer *t)
 	(void)send_msg(buf, pc_msg_stats_enc(buf, mygen, &s));
 	if (nauths > 0)
 		auth_expire();
+	admin_expire();
 	ev_timer_start(t, STATS_EVERY, on_stats, NULL);
 }
 

@@ -502,6 +502,16 @@ test_services(void)
 		CHECK_STREQ(pc_svc_type_name(PC_SVC_SMTPP), "smtpp");
 	}
 	pc_config_free(c);
+	c = load("admin\nadmin -p8081 -i127.0.0.1\n");
+	if (c != NULL) {
+		CHECK_EQ_INT(c->svcs[0].type, PC_SVC_ADMIN);
+		CHECK_EQ_INT(c->svcs[0].listen.port, 80);
+		CHECK_EQ_INT(c->svcs[1].listen.port, 8081);
+		CHECK_STREQ(pc_svc_type_name(PC_SVC_ADMIN), "admin");
+	}
+	pc_config_free(c);
+	FAILS("admin 80\n", "t.cfg:1: 80: unexpected argument (options are "
+	    "one word: -p3128)");
 
 	FAILS("proxy -a\n", "t.cfg:1: -a: not supported yet: option -a");
 	FAILS("socks -u2\n", "t.cfg:1: -u2: not supported yet: option -u");
@@ -834,7 +844,7 @@ test_refused(void)
 {
 	static const char *const later[] = {
 		"imapp",
-		"admin", "tlspr", "auto",
+		"tlspr", "auto",
 		"logdump", "delimchar",
 		"radius", "authnserver", "dialer", "system",
 		"config", "writable", "plugin", "filtermaxsize", "force",
