@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "master/archiver.h"
+#include "master/ipc_server.h"
 #include "master/reap.h"
 #include "master/spawn.h"
 
@@ -104,6 +105,10 @@ reap_children(void)
 		    (w = gen_find_pid(pid)) == NULL)
 			continue;
 		log_end(w, pid, status);
+		/* what it sent before it ended (its last log records) is
+		 * still in the socket: read it before closing */
+		for (int i = 0; i < 64 && w->fd >= 0; i++)
+			ipc_readable(w);
 		worker_close_ipc(w);
 		w->pid = 0;
 		w->active = 0;     /* its connections are gone */

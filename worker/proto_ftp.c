@@ -429,6 +429,9 @@ ftp_server_lines(struct conn *c)
 			upstream_reply(c, code);
 		else
 			ftp_session_reply(c, code);
+		/* the reply may have ended the connection (and freed st) */
+		if (c->closing || c->proto_state != st)
+			return;
 		st->rlen = 0;
 	}
 }

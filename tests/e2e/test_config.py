@@ -95,9 +95,9 @@ this would be an error if it were read
     ("allow * * * * HTTP_FROB", "HTTP_FROB", None),
     ("auth magic", "magic", None),
     ("parent 1000 http 127.0.0.1 3128", "parent", "no allow or deny line"),
-    ("counter /tmp/c D", "counter", "not supported yet"),
+    ("logdump 1000 1000", "logdump", "not supported yet"),
     ("tlspr -p1443", "tlspr", "not supported yet"),
-    ("bandlimin 1000 *", "bandlimin", "not supported yet"),
+    ("writable", "writable", "not supported yet"),
 ])
 def test_bad_line_reports_file_line_token(tmp_path, line, token, reason):
     """The bad line is line 3; the message is FILE:3: TOKEN: reason."""
