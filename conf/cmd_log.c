@@ -44,6 +44,60 @@ conf_log_target(struct conf_state *st, enum pc_logkind kind,
 	return find_or_add(st, &want);
 }
 
+static bool
+same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* `log &DSN[,USER[,PASS]]` (3proxy-language.md 3.6): DSN is a data source
+ * name or, when it holds '=', a whole ODBC connection string
+ * ("DRIVER=SQLite3;Database=/var/log/p.db"); the master's ODBC helper
+ * process connects to it.  Empty USER and PASS are the same as none. */
+int
+conf_log_odbc(struct conf_state *st, const char *tok, const char *spec)
+{
+	struct pc_config    *cfg = st->cfg;
+	struct pc_logtarget *t;
+	const char          *c1 = strchr(spec, ','), *c2;
+	char                *dsn, *user = NULL, *pass = NULL;
+
+	c2 = c1 != NULL ? strchr(c1 + 1, ',') : NULL;
+	if (c2 != NULL && strchr(c2 + 1, ',') != NULL)
+		return conf_err(st, tok, "expected &DSN[,USER[,PASSWORD]]");
+	dsn = c1 != NULL ? xstrndup(spec, (size_t)(c1 - spec)) : xstrdup(spec);
+	if (dsn[0] == '\0' || strlen(dsn) > 1024) {
+		free(dsn);
+		return conf_err(st, tok, "empty or over-long ODBC data source");
+	}
+	if (c1 != NULL && (c2 != NULL ? c2 : c1 + 1 + strlen(c1 + 1)) > c1 + 1)
+		user = c2 != NULL ? xstrndup(c1 + 1, (size_t)(c2 - c1 - 1)) :
+		    xstrdup(c1 + 1);
+	if (c2 != NULL && c2[1] != '\0')
+		pass = xstrdup(c2 + 1);
+	for (size_t i = 0; i < cfg->nlogs; i++) {
+		t = &cfg->logs[i];
+		if (t->kind == PC_LOG_ODBC && strcmp(t->path, dsn) == 0 &&
+		    same_str(t->odbc_user, user) &&
+		    same_str(t->odbc_pass, pass)) {
+			free(dsn);
+			free(user);
+			if (pass != NULL)
+				explicit_bzero(pass, strlen(pass));
+			free(pass);
+			return (int)i;
+		}
+	}
+	t = conf_push(&cfg->logs, &cfg->nlogs, sizeof(*t));
+	memset(t, 0, sizeof(*t));
+	t->kind = PC_LOG_ODBC;
+	t->path = dsn;
+	t->odbc_user = user;
+	t->odbc_pass = pass;
+	return (int)(cfg->nlogs - 1);
+}
+
 static int
 rotation(struct conf_state *st, const char *type, enum pc_logrot *rot)
 {
@@ -106,8 +160,14 @@ cmd_log(struct conf_state *st, size_t argc, char **argv)
 		st->log = conf_log_target(st, PC_LOG_STDOUT, NULL);
 		return 0;
 	}
-	if (t[0] == '&')
-		return conf_err(st, t, "not supported yet: ODBC");
+	if (t[0] == '&' && type != NULL)
+		return conf_err(st, type, "a rotation type needs a log file");
+	if (t[0] == '&') {
+		if ((l = conf_log_odbc(st, t, t + 1)) < 0)
+			return -1;
+		st->log = l;
+		return 0;
+	}
 	if (strcmp(t, "radius") == 0)
 		return conf_err(st, t, "not supported yet: RADIUS accounting");
 	if (type != NULL && (t[0] == '@' || strcmp(t, "/dev/null") == 0))

@@ -42,7 +42,10 @@ opt_log(struct conf_state *st, struct pc_service *svc, const char *v)
 		return conf_err(st, v - 2, "empty syslog ident");
 	else if (v[0] == '@')       /* decision 17: syslog, as the HowTo says */
 		svc->log = conf_log_target(st, PC_LOG_SYSLOG, v + 1);
-	else if (strcmp(v, "/dev/null") == 0)
+	else if (v[0] == '&') {     /* ODBC */
+		if ((svc->log = conf_log_odbc(st, v - 2, v + 1)) < 0)
+			return -1;
+	} else if (strcmp(v, "/dev/null") == 0)
 		svc->log = -1;
 	else if ((svc->log = conf_log_file(st, v - 2, v, NULL)) < 0)
 		return -1;

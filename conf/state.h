@@ -129,6 +129,9 @@ int   conf_log_target(struct conf_state *st, enum pc_logkind kind,
  * (NULL: none); the index, or -1 after reporting the error at tok. */
 int   conf_log_file(struct conf_state *st, const char *tok,
 	    const char *path, const char *type);
+/* An ODBC target from "DSN[,USER[,PASS]]" (after the '&'); the index, or
+ * -1 after reporting the error at tok. */
+int   conf_log_odbc(struct conf_state *st, const char *tok, const char *spec);
 
 /* ACL entry fields (acl_parse.c): fills r from argv[1..]; 0 or -1. */
 int   conf_acl_rule(struct conf_state *st, size_t argc, char **argv,

@@ -19,7 +19,8 @@ libcrypt-dev pkg-config"
 # `make fuzz`); Debian 12's clang does not pull it in without recommends.
 TEST_PKGS="$BUILD_PKGS clang libclang-rt-14-dev python3-pytest python3-socks \
 python3-dnspython python3-pyftpdlib python3-aiosmtpd curl socat \
-netcat-openbsd dnsutils dnsmasq-base nginx-light wrk procps iproute2"
+netcat-openbsd dnsutils dnsmasq-base nginx-light wrk procps iproute2 \
+unixodbc libsqliteodbc odbc-postgresql postgresql"
 
 usage() {
 	echo "usage: $0 build|test" >&2

@@ -17,6 +17,7 @@
 #include "common/xmalloc.h"
 #include "master/logfmt.h"
 #include "master/logname.h"
+#include "master/logodbc.h"
 #include "master/logrotate.h"
 #include "master/logsyslog.h"
 #include "master/logwrite.h"
@@ -60,6 +61,8 @@ logs_open(struct gen *g, char *err, size_t errlen)
 	for (size_t i = 0; i < cfg->nlogs; i++)
 		g->logfds[i] = -1;
 	for (size_t i = 0; i < cfg->nlogs; i++) {
+		if (cfg->logs[i].kind == PC_LOG_ODBC)
+			logodbc_want();     /* the helper connects at start */
 		g->logfds[i] = open_target(g, i);
 		if (g->logfds[i] == -1 && cfg->logs[i].kind == PC_LOG_FILE) {
 			snprintf(err, errlen, "cannot open log file %s: %s",
@@ -142,7 +145,8 @@ target(const struct gen *g, size_t svc)
 
 	if (l < 0 || (size_t)l >= g->cfg->nlogs || g->logfds == NULL)
 		return -1;
-	if (g->cfg->logs[l].kind != PC_LOG_SYSLOG && g->logfds[l] < 0)
+	if (g->cfg->logs[l].kind != PC_LOG_SYSLOG &&
+	    g->cfg->logs[l].kind != PC_LOG_ODBC && g->logfds[l] < 0)
 		return -1;
 	return l;
 }
@@ -152,9 +156,12 @@ logbuf_add(struct logbuf *b, const struct gen *g, size_t svc,
     const struct pc_logrec *rec)
 {
 	const struct pc_service *s = &g->cfg->svcs[svc];
+	int                      l = target(g, svc);
 
-	if (target(g, svc) < 0)
+	if (l < 0)
 		return;
+	if (g->cfg->logs[l].kind == PC_LOG_ODBC)  /* ' in a user name */
+		rec = logodbc_sqlsafe(rec, s->logformat);
 	if (b->cap - b->len < LOGFMT_LINE_MAX + 1) {
 		b->cap = b->cap * 2 + LOGFMT_LINE_MAX + 1;
 		b->p = xreallocarray(b->p, 1, b->cap);
@@ -203,6 +210,8 @@ logbuf_flush(struct logbuf *b, struct gen *g, size_t svc)
 	t = &g->cfg->logs[l];
 	if (t->kind == PC_LOG_SYSLOG)
 		logsyslog_send(t->path, b->p, b->len);
+	else if (t->kind == PC_LOG_ODBC)
+		logodbc_send(t, b->p, b->len);
 	else {
 		if (t->rot != PC_ROT_NONE)
 			logrotate_check();

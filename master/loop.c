@@ -16,6 +16,7 @@
 #include "master/ipc_server.h"
 #include "master/control.h"
 #include "master/counters.h"
+#include "master/logodbc.h"
 #include "master/logrotate.h"
 #include "master/logwrite.h"
 #include "master/loop.h"
@@ -169,6 +170,7 @@ tick(int64_t *next_monitor)
 		next = earliest(next, spawn_due(now));
 		next = earliest(next, logrotate_tick());
 		next = earliest(next, counters_tick(now));
+		next = earliest(next, logodbc_tick(now));
 	}
 	gen_collect();
 	now = now_ms();

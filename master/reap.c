@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "master/archiver.h"
+#include "master/logodbc.h"
 #include "master/ipc_server.h"
 #include "master/reap.h"
 #include "master/spawn.h"
@@ -102,6 +103,7 @@ reap_children(void)
 		struct worker *w;
 
 		if (pid <= 0 || archiver_reaped(pid, status) ||
+		    logodbc_reaped(pid, status) ||
 		    (w = gen_find_pid(pid)) == NULL)
 			continue;
 		log_end(w, pid, status);

@@ -90,6 +90,10 @@ pc_config_scrub_secrets(struct pc_config *cfg)
 	free(cfg->users);
 	cfg->users = NULL;
 	cfg->nusers = 0;
+	for (size_t i = 0; i < cfg->nlogs; i++) {
+		wipe_str(cfg->logs[i].odbc_pass);   /* the ODBC password */
+		cfg->logs[i].odbc_pass = NULL;
+	}
 }
 
 static void
@@ -139,8 +143,11 @@ pc_config_free(struct pc_config *cfg)
 		free(cfg->acls[i].rules);
 	}
 	free(cfg->acls);
-	for (size_t i = 0; i < cfg->nlogs; i++)
+	for (size_t i = 0; i < cfg->nlogs; i++) {
 		free(cfg->logs[i].path);
+		free(cfg->logs[i].odbc_user);
+		free(cfg->logs[i].odbc_pass);
+	}
 	free(cfg->logs);
 	free(cfg->archiver_ext);
 	for (size_t i = 0; cfg->archiver_argv != NULL &&

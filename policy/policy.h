@@ -227,7 +227,10 @@ struct pc_user {
 	char          *secret;   /* cleartext, crypt string, or NT hex */
 };
 
-enum pc_logkind { PC_LOG_NONE, PC_LOG_STDOUT, PC_LOG_FILE, PC_LOG_SYSLOG };
+enum pc_logkind {
+	PC_LOG_NONE, PC_LOG_STDOUT, PC_LOG_FILE, PC_LOG_SYSLOG,
+	PC_LOG_ODBC       /* `log &DSN[,USER[,PASS]]`: path is the DSN */
+};
 /* `log FILE X`: the period of a file's name (3proxy-language.md 3.6). */
 enum pc_logrot {
 	PC_ROT_NONE, PC_ROT_MINUTE, PC_ROT_HOUR, PC_ROT_DAY, PC_ROT_WEEK,
@@ -240,6 +243,8 @@ struct pc_logtarget {
 	enum pc_logrot  rot;     /* PC_LOG_FILE only */
 	bool            pattern; /* path holds % date macros */
 	bool            utc;     /* template written with the G letter */
+	char           *odbc_user; /* PC_LOG_ODBC: NULL = none */
+	char           *odbc_pass; /* PC_LOG_ODBC: a secret, wiped in workers */
 };
 
 /* `countin|countout|countall NUMBER[/NAME] TYPE LIMIT_MB fields` and the

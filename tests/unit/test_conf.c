@@ -198,7 +198,9 @@ test_log(void)
 	pc_config_free(c);
 	FAILS("log /var/log/x Q\n", "t.cfg:1: Q: unknown log rotation type "
 	    "(expected C, H, D, W, M or Y)");
-	FAILS("log &dsn,u,p\n", "t.cfg:1: &dsn,u,p: not supported yet: ODBC");
+	FAILS("log &dsn,u,p,x\n", "t.cfg:1: &dsn,u,p,x: expected "
+	    "&DSN[,USER[,PASSWORD]]");
+	FAILS("log &\n", "t.cfg:1: &: empty or over-long ODBC data source");
 	FAILS("log radius\n",
 	    "t.cfg:1: radius: not supported yet: RADIUS accounting");
 	FAILS("log a b c\n", "t.cfg:1: log: wrong number of arguments "
@@ -206,6 +208,24 @@ test_log(void)
 	FAILS("logformat\n", "t.cfg:1: logformat: wrong number of arguments "
 	    "(expected 1)");
 	FAILS("socks -l@\n", "t.cfg:1: -l@: empty syslog ident");
+
+	/* ODBC: DSN or connection string, optional user and password; the
+	 * password is a secret wiped by pc_config_scrub_secrets */
+	c = load("log &dsn,u,p\nproxy\nsocks -l&DRIVER=SQLite3;Database=/x\n"
+	    "proxy -p1 -l&dsn,u,p\n");
+	if (c == NULL)
+		return;
+	CHECK_EQ_INT(c->logs[c->svcs[0].log].kind, PC_LOG_ODBC);
+	CHECK_STREQ(c->logs[c->svcs[0].log].path, "dsn");
+	CHECK_STREQ(c->logs[c->svcs[0].log].odbc_user, "u");
+	CHECK_STREQ(c->logs[c->svcs[0].log].odbc_pass, "p");
+	CHECK_STREQ(c->logs[c->svcs[1].log].path,
+	    "DRIVER=SQLite3;Database=/x");
+	CHECK(c->logs[c->svcs[1].log].odbc_user == NULL);
+	CHECK_EQ_INT(c->svcs[2].log, c->svcs[0].log);
+	pc_config_scrub_secrets(c);
+	CHECK(c->logs[c->svcs[0].log].odbc_pass == NULL);
+	pc_config_free(c);
 }
 
 static void

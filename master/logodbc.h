@@ -1,0 +1,41 @@
+/*
+ * `log &DSN,USER,PASS`: access-log records as SQL statements, executed by
+ * an ODBC helper process of the master (master/odbc_helper.c) so that a
+ * slow, hung or crashing driver never stalls or kills the master.
+ */
+#ifndef PC_MASTER_LOGODBC_H
+#define PC_MASTER_LOGODBC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/ipc_msg.h"
+#include "policy/policy.h"
+
+/* Longest message to the helper: three connection words (<= 1024 each,
+ * NUL-terminated) and one statement (LOGFMT_LINE_MAX). */
+#define LOGODBC_MSG_MAX (3 * 1025 + 8192)
+
+/* A loaded config has an ODBC target: start the helper at the loop's next
+ * tick (and keep it running, restarted when it dies). */
+void    logodbc_want(void);
+/* Queues each line of buf (newline-separated statements) for target t.
+ * Never blocks: past the master's bound, records are dropped and counted. */
+void    logodbc_send(const struct pc_logtarget *t, const char *buf,
+	    size_t len);
+/* rec with ' doubled in the client-influenced strings (%U %n %T), unless
+ * the logformat's "-CHARS+R" prefix already replaces the quote; a static
+ * copy, or rec itself. */
+const struct pc_logrec *logodbc_sqlsafe(const struct pc_logrec *rec,
+	    const char *logformat);
+/* For the reaper: true when pid was the helper (restarted by the tick). */
+bool    logodbc_reaped(pid_t pid, int status);
+/* Restarts a dead helper, retries the queue; the next deadline or 0. */
+int64_t logodbc_tick(int64_t now);
+
+/* The helper process: reads messages from fd until EOF (odbc_helper.c). */
+void    odbc_helper_main(int fd) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,294 @@
+"""ODBC access logging: `log &DSN,USER,PASS` and `-l&...` with an SQL
+logformat, executed by the master's ODBC helper process (issue 5 item 1).
+
+SQLite through Debian's libsqliteodbc (driver "SQLite3"), both as a
+DSN-less connection string and as a DSN from an odbc.ini in the test's
+directory (ODBCINI / ODBCSYSINI); PostgreSQL with odbc-postgresql against a
+throwaway cluster the test starts as the postgres user (skipped with the
+reason when that cannot run).  Also: a database that is unavailable (the
+table does not exist yet) keeps the records and writes them when it
+returns; a killed helper is restarted; quotes in request text cannot break
+out of the SQL string.
+
+Run one: /usr/bin/python3 -m pytest -q tests/e2e/test_odbc.py -k missing
+"""
+import os
+import pwd
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from clients import curl
+from pc_server import BIN, IS_ROOT, clean_env, free_port, wait_for
+
+SQLITE_DRIVER = "/usr/lib/x86_64-linux-gnu/odbc/libsqlite3odbc.so"
+PG_BIN = "/usr/lib/postgresql/15/bin"
+PG_DRIVER = "/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so"
+
+TABLE = ("CREATE TABLE proxystat (t INTEGER, client TEXT, usr TEXT, "
+         "bytes INTEGER, req TEXT)")
+# the HowTo's form: -\'+_ turns \ and ' into _, G = UTC
+HOWTO_FMT = ("-\\'+_GINSERT INTO proxystat VALUES "
+             "(%t, '%C', '%U', %I, '%T')")
+# no filter: portcullis doubles ' in %U %n %T itself
+PLAIN_FMT = "GINSERT INTO proxystat VALUES (%t, '%C', '%U', %I, '%T')"
+
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(SQLITE_DRIVER),
+    reason="libsqliteodbc not installed (contrib/install-deps.sh test)")
+
+
+def make_db(path, table=True):
+    c = sqlite3.connect(path)
+    if table:
+        c.execute(TABLE)
+        c.commit()
+    c.close()
+
+
+def rows(path, like="GET %"):
+    try:
+        c = sqlite3.connect(path, timeout=5)
+        r = c.execute("SELECT t, client, usr, bytes, req FROM proxystat "
+                      "WHERE req LIKE ? ORDER BY rowid", (like,)).fetchall()
+        c.close()
+        return r
+    except sqlite3.OperationalError:
+        return []
+
+
+def wait_rows(path, n, timeout=10.0, like="GET %"):
+    return wait_for(lambda: len(rows(path, like)) >= n and rows(path, like),
+                    timeout) or rows(path, like)
+
+
+def get(port, origin, path):
+    r = curl(["-x", f"http://127.0.0.1:{port}", origin.url(path)])
+    assert r.status in (200, 404), r
+
+
+def helper_pid(srv):
+    m = wait_for(lambda: re.findall(r"ODBC helper pid (\d+) started",
+                                    srv.stderr()), 5)
+    assert m, srv.stderr()
+    return int(m[-1])
+
+
+def sqlite_cfg(db, fmt, port):
+    return (f'log "&DRIVER=SQLite3;Database={db}"\n'
+            f'logformat "{fmt}"\nproxy -i127.0.0.1 -p{port}\n')
+
+
+def test_rows_arrive_with_values(portcullis, origin, tmp_path):
+    db = str(tmp_path / "log.db")
+    make_db(db)
+    port = free_port()
+    srv = portcullis(sqlite_cfg(db, HOWTO_FMT, port))
+    helper_pid(srv)
+    t0 = int(time.time())
+    for i in range(3):
+        get(port, origin, f"/odbc/{i}")
+    got = wait_rows(db, 3)
+    assert len(got) == 3, (got, srv.stderr())
+    for i, (t, client, usr, nbytes, req) in enumerate(got):
+        assert abs(t - t0) < 30
+        assert client == "127.0.0.1" and usr == "-"
+        assert nbytes > 0
+        assert req == f"GET {origin.url(f'/odbc/{i}')} HTTP/1.1"
+    # the master's own service record goes the same way
+    assert rows(db, "Accepting connections%"), srv.stderr()
+
+
+def test_filter_prefix_and_doubled_quotes(portcullis, origin, tmp_path):
+    """With the HowTo's -\\'+_ prefix a quote becomes _; without a prefix
+    it is doubled, so the value arrives intact and the statement cannot be
+    broken out of (the second request would otherwise run a DROP)."""
+    db1, db2 = str(tmp_path / "a.db"), str(tmp_path / "b.db")
+    make_db(db1)
+    make_db(db2)
+    p1, p2 = free_port(), free_port()
+    portcullis(sqlite_cfg(db1, HOWTO_FMT, p1), name="howto")
+    srv = portcullis(sqlite_cfg(db2, PLAIN_FMT, p2), name="plain")
+    evil = "/q'x');DROP%20TABLE%20proxystat;--"
+    get(p1, origin, "/q'x")
+    get(p2, origin, "/q'x")
+    get(p2, origin, evil)
+    a = wait_rows(db1, 1)
+    assert a and a[0][4].endswith("/q_x HTTP/1.1"), a
+    b = wait_rows(db2, 2)
+    assert len(b) == 2, (b, srv.stderr())
+    assert b[0][4].endswith("/q'x HTTP/1.1"), b
+    assert b[1][4].endswith(evil + " HTTP/1.1"), b
+
+
+def test_table_missing_then_created(portcullis, origin, tmp_path):
+    """The database refuses every statement (no table): records stay
+    queued in the helper, the failure is reported, and once the table
+    exists all of them are written, in order."""
+    db = str(tmp_path / "late.db")
+    make_db(db, table=False)
+    port = free_port()
+    srv = portcullis(sqlite_cfg(db, HOWTO_FMT, port))
+    for i in range(4):
+        get(port, origin, f"/late/{i}")
+    assert wait_for(lambda: "keeping records" in srv.stderr(), 10), \
+        srv.stderr()
+    assert rows(db) == []
+    make_db(db)
+    got = wait_rows(db, 4, timeout=15)
+    assert [r[4] for r in got] == [
+        f"GET {origin.url(f'/late/{i}')} HTTP/1.1" for i in range(4)], \
+        (got, srv.stderr())
+    assert wait_for(lambda: "writing again" in srv.stderr(), 5), srv.stderr()
+
+
+def test_killed_helper_is_restarted(portcullis, origin, tmp_path):
+    db = str(tmp_path / "k.db")
+    make_db(db)
+    port = free_port()
+    srv = portcullis(sqlite_cfg(db, HOWTO_FMT, port))
+    pid = helper_pid(srv)
+    os.kill(pid, signal.SIGKILL)
+    assert wait_for(lambda: len(re.findall(r"ODBC helper pid \d+ started",
+                                           srv.stderr())) >= 2, 10), \
+        srv.stderr()
+    assert "killed by signal 9" in srv.stderr()
+    new = helper_pid(srv)
+    assert new != pid
+    srv.known_workers.add(new)
+    get(port, origin, "/after-restart")
+    got = wait_rows(db, 1)
+    assert got and "/after-restart" in got[0][4], (got, srv.stderr())
+    assert srv.running()
+
+
+def test_dsn_from_odbc_ini_and_service_option(portcullis, origin, tmp_path):
+    """A DSN name (no '='), found through ODBCINI; `-l&DSN` on the
+    service line."""
+    db = str(tmp_path / "dsn.db")
+    make_db(db)
+    ini = tmp_path / "odbc.ini"
+    ini.write_text(f"[pclog]\nDriver={SQLITE_DRIVER}\nDatabase={db}\n")
+    port = free_port()
+    srv = portcullis(f'logformat "{HOWTO_FMT}"\n'
+                     f"proxy -i127.0.0.1 -p{port} -l&pclog\n",
+                     env={"ODBCINI": str(ini), "ODBCSYSINI": str(tmp_path)})
+    get(port, origin, "/dsn")
+    got = wait_rows(db, 1)
+    assert got and "/dsn" in got[0][4], (got, srv.stderr())
+
+
+def test_unknown_dsn_is_reported_not_fatal(portcullis, origin, tmp_path):
+    port = free_port()
+    srv = portcullis(f'log "&nosuchdsn,u,secretpw"\n'
+                     f'logformat "{HOWTO_FMT}"\n'
+                     f"proxy -i127.0.0.1 -p{port}\n",
+                     env={"ODBCINI": str(tmp_path / "none.ini"),
+                          "ODBCSYSINI": str(tmp_path)})
+    get(port, origin, "/nodsn")
+    assert wait_for(lambda: "nosuchdsn: connect failed" in srv.stderr(),
+                    10), srv.stderr()
+    assert "secretpw" not in srv.stderr()
+    assert srv.running()
+
+
+@pytest.mark.parametrize("spec,reason", [
+    ('log "&"', "empty or over-long ODBC data source"),
+    ('log "&a,b,c,d"', "expected &DSN[,USER[,PASSWORD]]"),
+    ('log "&dsn" D', "a rotation type needs a log file"),
+])
+def test_bad_odbc_targets(tmp_path, spec, reason):
+    p = tmp_path / "bad.cfg"
+    p.write_text(spec + "\nproxy -i127.0.0.1 -p3999\n")
+    r = subprocess.run([BIN, "-t", str(p)], capture_output=True, text=True,
+                       timeout=10, env=clean_env())
+    assert r.returncode == 1 and reason in r.stderr, r.stderr
+
+
+# ---- PostgreSQL ----------------------------------------------------------
+
+def pg_cluster(tmp_path):
+    """initdb + pg_ctl as the postgres user on a free port; returns
+    (port, stop) or skips with the reason."""
+    if not IS_ROOT:
+        pytest.skip("PostgreSQL test runs the cluster as the postgres user "
+                    "(needs root)")
+    if not (os.path.exists(f"{PG_BIN}/initdb") and
+            os.path.exists(PG_DRIVER)):
+        pytest.skip("postgresql-15 or odbc-postgresql not installed")
+    try:
+        pg = pwd.getpwnam("postgres")
+    except KeyError:
+        pytest.skip("no postgres user")
+    # pytest's tmp_path lies under a root-only directory: the cluster
+    # gets its own directory in /tmp, removed by stop()
+    d = Path(tempfile.mkdtemp(prefix="pc-odbc-pg-"))
+    os.chown(d, pg.pw_uid, pg.pw_gid)
+    port = free_port()
+
+    def as_pg(*cmd, timeout=60):
+        return subprocess.run(["runuser", "-u", "postgres", "--"] +
+                              list(cmd), capture_output=True, text=True,
+                              timeout=timeout, cwd="/")
+    r = as_pg(f"{PG_BIN}/initdb", "-D", str(d / "data"), "-A", "trust",
+              "-U", "postgres")
+    if r.returncode != 0:
+        shutil.rmtree(d, ignore_errors=True)
+        pytest.skip(f"initdb failed: {r.stderr[-300:]}")
+    r = as_pg(f"{PG_BIN}/pg_ctl", "-D", str(d / "data"), "-w", "-l",
+              str(d / "pg.log"), "-o",
+              f"-p {port} -k {d} -c listen_addresses=127.0.0.1", "start")
+    if r.returncode != 0:
+        shutil.rmtree(d, ignore_errors=True)
+        pytest.skip(f"pg_ctl start failed: {r.stderr[-300:]}")
+
+    def stop():
+        as_pg(f"{PG_BIN}/pg_ctl", "-D", str(d / "data"), "-m", "immediate",
+              "stop")
+        shutil.rmtree(d, ignore_errors=True)
+    return port, d, stop
+
+
+def psql(port, sql):
+    r = subprocess.run(["runuser", "-u", "postgres", "--", "psql", "-h",
+                        "127.0.0.1", "-p", str(port), "-U", "postgres",
+                        "-At", "-c", sql], capture_output=True, text=True,
+                       timeout=30, cwd="/")
+    assert r.returncode == 0, r.stderr
+    return r.stdout.splitlines()
+
+
+def test_postgresql(portcullis, origin, tmp_path):
+    if shutil.which("psql") is None:
+        pytest.skip("psql not installed")
+    pgport, _, stop = pg_cluster(tmp_path)
+    try:
+        psql(pgport, TABLE.replace("INTEGER", "BIGINT"))
+        port = free_port()
+        dsn = (f"DRIVER={{PostgreSQL Unicode}};Server=127.0.0.1;"
+               f"Port={pgport};Database=postgres")
+        srv = portcullis(f'log "&{dsn},postgres,unused"\n'
+                         f'logformat "{PLAIN_FMT}"\n'
+                         f"proxy -i127.0.0.1 -p{port}\n")
+        get(port, origin, "/pg/1")
+        get(port, origin, "/pg/o'k")
+
+        def got():
+            r = psql(pgport, "SELECT client, req FROM proxystat WHERE req "
+                     "LIKE 'GET %' ORDER BY req")
+            return r if len(r) >= 2 else None
+        r = wait_for(got, 15)
+        assert r, srv.stderr()
+        assert r[0] == f"127.0.0.1|GET {origin.url('/pg/1')} HTTP/1.1"
+        quoted = origin.url("/pg/o'k")
+        assert r[1] == f"127.0.0.1|GET {quoted} HTTP/1.1"
+        assert "unused" not in srv.stderr()
+    finally:
+        stop()
