@@ -169,6 +169,36 @@ def test_killed_helper_is_restarted(portcullis, origin, tmp_path):
     assert srv.running()
 
 
+def test_stopped_helper_does_not_stall_the_master(portcullis, origin,
+                                                  tmp_path):
+    """A helper that hangs (SIGSTOP, as a driver stuck in a network call
+    would) holds nothing up: requests are served and logged to the file
+    target of another service meanwhile, and the queued statements reach
+    the database once it runs again."""
+    db = str(tmp_path / "s.db")
+    make_db(db)
+    port, port2 = free_port(), free_port()
+    srv = portcullis(sqlite_cfg(db, HOWTO_FMT, port) +
+                     f"log {{log}}\nlogformat \"L%T\"\n"
+                     f"proxy -i127.0.0.1 -p{port2}\n")
+    pid = helper_pid(srv)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        for i in range(20):
+            get(port, origin, f"/stalled/{i}")
+            get(port2, origin, f"/file/{i}")
+        assert time.monotonic() - t0 < 15
+        assert len(srv.wait_log(lambda ln: "/file/" in ln, 20)) == 20
+        assert rows(db) == []
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    got = wait_rows(db, 20)
+    assert [r[4] for r in got] == [
+        f"GET {origin.url(f'/stalled/{i}')} HTTP/1.1" for i in range(20)], \
+        srv.stderr()
+
+
 def test_dsn_from_odbc_ini_and_service_option(portcullis, origin, tmp_path):
     """A DSN name (no '='), found through ODBCINI; `-l&DSN` on the
     service line."""
