@@ -199,6 +199,30 @@ def test_stopped_helper_does_not_stall_the_master(portcullis, origin,
         srv.stderr()
 
 
+def test_reload_switches_database(portcullis, origin, tmp_path):
+    """SIGHUP with another database: one helper serves both generations
+    (messages carry their target), new records go to the new one."""
+    db1, db2 = str(tmp_path / "r1.db"), str(tmp_path / "r2.db")
+    make_db(db1)
+    make_db(db2)
+    port = free_port()
+    srv = portcullis(sqlite_cfg(db1, HOWTO_FMT, port))
+    pid = helper_pid(srv)
+    get(port, origin, "/before")
+    assert wait_rows(db1, 1), srv.stderr()
+    srv.write_config(sqlite_cfg(db2, HOWTO_FMT, port))
+    srv.reload()
+    assert wait_for(lambda: "generation 2 started" in srv.stderr(), 10), \
+        srv.stderr()
+
+    def after():
+        get(port, origin, "/after")
+        return rows(db2)
+    got = wait_for(after, 10, interval=0.5)
+    assert got and all("/after" in r[4] for r in got), (got, srv.stderr())
+    assert helper_pid(srv) == pid
+
+
 def test_dsn_from_odbc_ini_and_service_option(portcullis, origin, tmp_path):
     """A DSN name (no '='), found through ODBCINI; `-l&DSN` on the
     service line."""
