@@ -187,3 +187,25 @@ def test_counters_tool_through_the_master(portcullis, tmp_path, origin):
     r = run("list")
     assert r.returncode == 0 and r.stdout.split()[:2] == ["4", str(2 * MIB)]
     assert run("reset", "4").returncode == 1
+
+
+def test_report_written_at_period_end(portcullis, tmp_path, origin):
+    """`counter FILE C REPORT`: when the minute ends, REPORT.YYYY.MM.DD-HH.MM
+    (the finished minute) holds "NNNNN BBBB...B #NAME" for each counter
+    (waits for the next minute boundary: at most about 62 s)."""
+    if time.localtime().tm_sec >= 55:      # not across a boundary
+        time.sleep(61 - time.localtime().tm_sec)
+    pp, sp = free_port(), free_port()
+    srv = portcullis(cfg_head() + f"counter {tmp_path}/ct.bin C "
+                     f"{tmp_path}/rep\n" + "countin 12/carol N 100 *\n" +
+                     f"proxy -i127.0.0.1 -p{pp}\n")
+    status, n = get(pp, origin.url("/big/300000"))
+    assert n == 300000
+    started = time.localtime()
+    name = tmp_path / time.strftime("rep.%Y.%m.%d-%H.%M", started)
+    assert wait_for(name.exists, 75), sorted(os.listdir(tmp_path))
+    lines = name.read_text().splitlines()
+    assert len(lines) == 1, lines
+    num, count, label = lines[0].split(" ")
+    assert num == "00012" and len(count) == 20 and label == "#carol"
+    assert int(count) >= 300000
