@@ -112,14 +112,10 @@ put_host(struct out *o, const struct pc_logrec *r)
 	put_c(o, ']');
 }
 
-static int
-is_space(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* %X-YT: whitespace-separated fields X..Y (1-based) of %T, one space
- * between them. */
+/* %X-YT: fields X..Y (1-based) of %T, one space between them.  Only a
+ * space separates fields, as the HowTo says: a TAB inside a field is a
+ * control character to replace, so the ISA formats (TAB-separated, with
+ * the "-<TAB>+ " prefix) keep a URL with a TAB whole. */
 static void
 put_fields(struct out *o, const char *t, unsigned long x, unsigned long y)
 {
@@ -129,12 +125,12 @@ put_fields(struct out *o, const char *t, unsigned long x, unsigned long y)
 	while (*t != '\0') {
 		const char *start;
 
-		while (is_space(*t))
+		while (*t == ' ')
 			t++;
 		if (*t == '\0')
 			break;
 		start = t;
-		while (*t != '\0' && !is_space(*t))
+		while (*t != '\0' && *t != ' ')
 			t++;
 		field++;
 		if (field < x || field > y)

@@ -184,6 +184,24 @@ test_howto_formats(void)
 	strcpy(rec.text, "GET http://x/?q=\"a\" HTTP/1.1");
 	CHECK_STREQ(fmt(apache), "127.0.0.1 - 3APA3A [13/Jan/2003:13:45:27 "
 	    "+0300] \"GET http://x/?q=_a_ HTTP/1.1\" 00000 18735");
+	/* the HowTo's ISA 2004 WEB.w3c format (TAB-separated; the prefix
+	 * makes TAB a blank in client fields) */
+	fixed_record();
+	strcpy(rec.user, "a\tb");
+	CHECK_STREQ(fmt("-\t+ L%C\t%U\tUnknown\t%Y-%m-%d\t%H:%M:%S\t3PROXY"
+	    "\t-\t%n\t%R\t%r\t%D\t%O\t%I\thttp\t%1-1T\t%2-2T\t-\t%E\t-"
+	    "\t-\tInternal\tExternal\t0x0\tAllowed"),
+	    "127.0.0.1\ta b\tUnknown\t2003-01-13\t13:45:27\t3PROXY\t-\t"
+	    "3proxy.org\t195.122.226.28\t80\t2500\t505\t18735\thttp\tGET\t"
+	    "http://3proxy.org/\t-\t00000\t-\t-\tInternal\tExternal\t0x0\t"
+	    "Allowed");
+	/* only a space separates %X-YT fields: a TAB stays in its field */
+	strcpy(rec.text, "GET /a\tb HTTP/1.1");
+	CHECK_STREQ(fmt("-\t+ G%2-2T|%3-3T"), "/a b|HTTP/1.1");
+	CHECK_STREQ(fmt("G%2-2T"), "/a?b");
+	/* runs of spaces count as one separator; edges are trimmed */
+	strcpy(rec.text, "  GET   /x  HTTP/1.0 ");
+	CHECK_STREQ(fmt("G%1-1T|%2-3T|%3-3T|%4-4T"), "GET|/x HTTP/1.0|HTTP/1.0|");
 	/* the default format, in UTC whatever TZ says */
 	fixed_record();
 	CHECK_STREQ(fmt(NULL), def);
