@@ -31,7 +31,12 @@ check_listeners(struct conf_state *st)
 			const struct pc_service *a = &cfg->svcs[i];
 			char ip[PC_ADDRSTRLEN];
 
-			if (!clash(&a->listen, &b->listen))
+			/* a -r service listens nowhere; UDP and TCP ports
+			 * are separate */
+			if (a->connback_host != NULL ||
+			    b->connback_host != NULL ||
+			    pc_svc_is_udp(a->type) != pc_svc_is_udp(b->type) ||
+			    !clash(&a->listen, &b->listen))
 				continue;
 			st->file = b->file;
 			st->line = b->line;

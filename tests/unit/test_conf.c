@@ -536,7 +536,9 @@ test_services(void)
 	FAILS("proxy -a\n", "t.cfg:1: -a: not supported yet: option -a");
 	FAILS("socks -u2\n", "t.cfg:1: -u2: not supported yet: option -u");
 	c = load("proxy -rback.test:1234\ntcppm -R127.0.0.1:1234 3128 "
-	    "192.0.2.1 3128\nsocks -Ne192.0.2.7 -Ni192.0.2.8\n");
+	    "192.0.2.1 3128\nsocks -Ne192.0.2.7 -Ni192.0.2.8\n"
+	    "dnspr -p3128\n");
+	CHECK(c != NULL);     /* -r listens nowhere; UDP 3128 is not TCP's */
 	if (c != NULL) {
 		CHECK_STREQ(c->svcs[0].connback_host, "back.test");
 		CHECK_EQ_INT(c->svcs[0].connback_port, 1234);
