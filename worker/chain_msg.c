@@ -7,33 +7,7 @@
 #include <sys/socket.h>
 
 #include "worker/chain_msg.h"
-
-static const char b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* base64 of in[0..n) into out, NUL-terminated; 0 when it does not fit. */
-static size_t
-base64(const uint8_t *in, size_t n, char *out, size_t cap)
-{
-	size_t o = 0;
-
-	if ((n + 2) / 3 * 4 + 1 > cap)
-		return 0;
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16;
-
-		if (i + 1 < n)
-			v |= (uint32_t)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= in[i + 2];
-		out[o++] = b64[(v >> 18) & 63];
-		out[o++] = b64[(v >> 12) & 63];
-		out[o++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < n ? b64[v & 63] : '=';
-	}
-	out[o] = '\0';
-	return o;
-}
+#include "worker/http_parse.h"
 
 size_t
 chain_msg_basic(char *out, size_t cap, const char *user, const char *pass)
@@ -48,7 +22,7 @@ chain_msg_basic(char *out, size_t cap, const char *user, const char *pass)
 	if (pl > 0)
 		memcpy(raw + ul + 1, pass, pl);
 	memcpy(out, "Basic ", 6);
-	n = base64(raw, ul + 1 + pl, out + 6, cap - 6);
+	n = http_base64_encode(raw, ul + 1 + pl, out + 6, cap - 6);
 	explicit_bzero(raw, sizeof(raw));
 	return n == 0 ? 0 : n + 6;
 }

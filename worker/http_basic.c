@@ -92,3 +92,28 @@ http_basic_credentials(const char *val, size_t n, char *user, size_t usz,
 	pass[(size_t)len - ulen - 1] = '\0';
 	return 0;
 }
+
+size_t
+http_base64_encode(const uint8_t *in, size_t n, char *out, size_t cap)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t            o = 0;
+
+	if ((n + 2) / 3 * 4 + 1 > cap)
+		return 0;
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16;
+
+		if (i + 1 < n)
+			v |= (uint32_t)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= in[i + 2];
+		out[o++] = b64[(v >> 18) & 63];
+		out[o++] = b64[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < n ? b64[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return o;
+}

@@ -144,6 +144,9 @@ int  http_basic_credentials(const char *val, size_t n, char *user,
 	    size_t usz, char *pass, size_t psz);
 /* Strict base64 decode into out[0..cap); returns the length or -1. */
 long http_base64_decode(const char *in, size_t n, uint8_t *out, size_t cap);
+/* base64 of in[0..n) into out, NUL-terminated; its length, or 0 when it
+ * does not fit in cap (parent Basic credentials, SMTP AUTH). */
+size_t http_base64_encode(const uint8_t *in, size_t n, char *out, size_t cap);
 
 /* Case-insensitive comparison of a span with a NUL-terminated word. */
 bool http_span_eq(const char *buf, struct http_span s, const char *word);

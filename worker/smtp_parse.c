@@ -381,29 +381,15 @@ smtp_check_greeting(const uint8_t *p, size_t n, int code)
 	return 0;
 }
 
-static const char b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /* base64 of in[0..n) and CRLF at out; 0 when it does not fit with a NUL. */
 static size_t
 b64_crlf(const uint8_t *in, size_t n, char *out, size_t cap)
 {
-	size_t o = 0;
+	size_t o;
 
 	if ((n + 2) / 3 * 4 + 3 > cap)
 		return 0;
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16;
-
-		if (i + 1 < n)
-			v |= (uint32_t)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= in[i + 2];
-		out[o++] = b64[(v >> 18) & 63];
-		out[o++] = b64[(v >> 12) & 63];
-		out[o++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < n ? b64[v & 63] : '=';
-	}
+	o = http_base64_encode(in, n, out, cap);
 	memcpy(out + o, "\r\n", 3);
 	return o + 2;
 }
