@@ -21,7 +21,7 @@
 #include "master/listen.h"
 #include "master/signals.h"
 #include "master/spawn.h"
-#include "worker/worker.h"
+#include "worker/core/worker.h"
 
 #define RETRY_MS 1000
 

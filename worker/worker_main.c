@@ -17,16 +17,18 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "worker/accept.h"
-#include "worker/connback.h"
-#include "worker/dnspr.h"
-#include "worker/udppm.h"
-#include "worker/conn_life.h"
-#include "worker/dns.h"
-#include "worker/ipc_client.h"
-#include "worker/relay.h"
-#include "worker/sandbox.h"
-#include "worker/worker.h"
+#include "worker/core/accept.h"
+#include "worker/core/conn_life.h"
+#include "worker/core/ipc_client.h"
+#include "worker/core/sandbox.h"
+#include "worker/core/worker.h"
+#include "worker/net/connback.h"
+#include "worker/net/dns.h"
+#include "worker/net/relay.h"
+#include "worker/net/request.h"
+#include "worker/proto/dnspr.h"
+#include "worker/proto/proto.h"
+#include "worker/proto/udppm.h"
 
 #define FD_WANT      65536  /* 10k tunnels need two descriptors each */
 #define RELAY_SPLICE true   /* default: the benchmark favours it */
@@ -159,6 +161,11 @@ worker_main(const struct pc_worker_args *a)
 	};
 	const struct pc_service *s = &a->cfg->svcs[a->svc];
 	struct pc_msg_ready      ready = { 0 };
+	struct conn_parts        parts = {
+		.proto = proto_for_service(s->type),
+		.request_cancel = request_cancel,
+		.relay_release = relay_release,
+	};
 
 	log_setprefix("%s %u gen %u", pc_svc_type_name(s->type),
 	    (unsigned)a->slot + 1, (unsigned)a->gen);
@@ -169,6 +176,7 @@ worker_main(const struct pc_worker_args *a)
 	wctx.gen = a->gen;
 	wctx.slot = a->slot;
 	quiet_signals();
+	conn_setup(&parts);
 	relay_mode();
 	tzset();                 /* /etc/localtime is not in the jail */
 	raise_fd_limit(a->privileged);

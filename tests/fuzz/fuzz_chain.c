@@ -1,5 +1,5 @@
 /*
- * Fuzz target: what a parent proxy answers (worker/chain_msg.h), read on
+ * Fuzz target: what a parent proxy answers (worker/wire/chain_msg.h), read on
  * arbitrary bytes: the HTTP reply head scanner must never claim a head
  * longer than its input, and a complete head's status is 100..599; the
  * SOCKS5 reply length is either -1 or covers at least the 5 bytes it was
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/chain_msg.h"
+#include "worker/wire/chain_msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

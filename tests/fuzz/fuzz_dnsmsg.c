@@ -1,6 +1,6 @@
 /*
  * Fuzz target: DNS queries as any client may send them to `dnspr`
- * (worker/dns_msg.c): parsing stays in bounds, a parsed question lies
+ * (worker/wire/dns_msg.c): parsing stays in bounds, a parsed question lies
  * within the input, and an answer built from it (with addresses of both
  * families) fits and keeps the id.
  */
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "worker/dns_msg.h"
+#include "worker/wire/dns_msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/ftp_parse.h"
+#include "worker/wire/ftp_parse.h"
 
 static void
 check_name(const char *s)

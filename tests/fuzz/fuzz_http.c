@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/http_body.h"
-#include "worker/http_parse.h"
-#include "worker/http_rewrite.h"
+#include "worker/wire/http_body.h"
+#include "worker/wire/http_parse.h"
+#include "worker/wire/http_rewrite.h"
 
 static void
 check_span(struct http_span s, size_t len)

@@ -1,5 +1,5 @@
 /*
- * Fuzz target: NetBIOS node status answers (worker/nbname.c) as any
+ * Fuzz target: NetBIOS node status answers (worker/wire/nbname_msg.c) as any
  * host on the client's network may send them: the parser must stay in
  * bounds and a name it returns is 1..15 printable characters.
  */
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/nbname.h"
+#include "worker/wire/nbname_msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/pop3_parse.h"
+#include "worker/wire/pop3_parse.h"
 
 static void
 check_name(const char *s)

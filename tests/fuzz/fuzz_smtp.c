@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/smtp_parse.h"
+#include "worker/wire/smtp_parse.h"
 
 static void
 check_name(const char *s, bool printable)

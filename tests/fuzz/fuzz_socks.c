@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/socks_parse.h"
+#include "worker/wire/socks_parse.h"
 
 typedef long parse_fn(const uint8_t *, size_t, void *);
 
@@ -67,6 +67,32 @@ check_req(const struct socks_req *r)
 		abort();
 }
 
+/* A SOCKS5 UDP datagram (first byte 0): in bounds, a name is 1..255
+ * bytes without NUL, the data offset within the datagram, and the reply
+ * header for the destination fits. */
+static void
+udp(const uint8_t *p, size_t n)
+{
+	struct socks5_udp_hdr h;
+	uint8_t               out[SOCKS5_UDP_HDR_MAX];
+	size_t                len;
+
+	if (socks5_parse_udp(p, n, &h) != 0)
+		return;
+	if (h.data_off > n)
+		abort();
+	if (h.dst.family == 0) {
+		len = strlen(h.name);
+		if (len == 0 || len > SOCKS_NAME_MAX || p[3] != SOCKS_ATYP_NAME)
+			abort();
+		return;
+	}
+	len = socks5_udp_header(&h.dst, out);
+	if ((len != 10 && len != 22) ||
+	    memcmp(out + SOCKS5_UDP_HDR_MAX - len, p, len) != 0)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -75,6 +101,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct socks5_greeting        g, scratch_g;
 	long                          k;
 
+	if (size > 0 && data[0] == 0) {
+		udp(data, size);
+		return 0;
+	}
 	if (size == 0 || socks_version(data[0]) < 0)
 		return 0;
 	if (data[0] == 4) {

@@ -1,4 +1,4 @@
-/* Unit tests of worker/dns_hosts.c: parsing a hosts file, case, comments,
+/* Unit tests of worker/net/dns_hosts.c: parsing a hosts file, case, comments,
  * several names per line, family order by preference. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "worker/dns_hosts.h"
+#include "worker/net/dns_hosts.h"
 
 static int failures;
 #define T(cond) do { if (!(cond)) { failures++; \

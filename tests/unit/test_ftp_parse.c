@@ -1,4 +1,4 @@
-/* Unit tests of the FTP proxy's text (worker/ftp_parse.c): lines, command
+/* Unit tests of the FTP proxy's text (worker/wire/ftp_parse.c): lines, command
  * classification, logins, replies (multi-line), PASV/EPSV/PORT/EPRT both
  * ways, sizes, LIST names and the HTML escaping of the listing page. */
 #include <string.h>
@@ -6,7 +6,7 @@
 
 #include "policy/policy.h"
 #include "tests/unit/check.h"
-#include "worker/ftp_parse.h"
+#include "worker/wire/ftp_parse.h"
 
 #define S(s) (const uint8_t *)(s), strlen(s)
 

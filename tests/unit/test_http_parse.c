@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include "tests/unit/check.h"
-#include "worker/http_body.h"
-#include "worker/http_error.h"
-#include "worker/http_parse.h"
-#include "worker/http_rewrite.h"
+#include "worker/wire/http_body.h"
+#include "worker/wire/http_error.h"
+#include "worker/wire/http_parse.h"
+#include "worker/wire/http_rewrite.h"
 
 static struct http_req  req;
 static struct http_resp resp;
@@ -649,7 +649,7 @@ test_errors(void)
 	CHECK_EQ_INT(http_error_page(502, page, 10), 0);
 }
 
-/* ftp:// URLs (FTP over HTTP, worker/http_ftp.c): port 21 by default,
+/* ftp:// URLs (FTP over HTTP, worker/proto/http/http_ftp.c): port 21 by default,
  * the userinfo split at the last '@' and kept apart from the host. */
 static void
 test_request_ftp(void)

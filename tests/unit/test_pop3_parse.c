@@ -1,10 +1,10 @@
-/* Unit tests of the POP3 gateway's lines (worker/pop3_parse.c): lines cut
+/* Unit tests of the POP3 gateway's lines (worker/wire/pop3_parse.c): lines cut
  * at every length, logins of every form, malformed logins, greetings and
  * the %T text. */
 #include <string.h>
 
 #include "tests/unit/check.h"
-#include "worker/pop3_parse.h"
+#include "worker/wire/pop3_parse.h"
 
 #define S(s) (const uint8_t *)(s), strlen(s)
 

@@ -1,11 +1,11 @@
-/* Unit tests of the SMTP gateway's lines (worker/smtp_parse.c): lines cut
+/* Unit tests of the SMTP gateway's lines (worker/wire/smtp_parse.c): lines cut
  * at every length, commands, AUTH PLAIN and LOGIN data, logins of every
  * form, server replies (multi-line, malformed, overlong), EHLO
  * mechanisms, greetings, what is sent upstream and the %T text. */
 #include <string.h>
 
 #include "tests/unit/check.h"
-#include "worker/smtp_parse.h"
+#include "worker/wire/smtp_parse.h"
 
 #define S(s) (const uint8_t *)(s), strlen(s)
 

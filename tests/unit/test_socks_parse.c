@@ -1,11 +1,11 @@
-/* Unit tests of the SOCKS wire formats (worker/socks_parse.c): every
+/* Unit tests of the SOCKS wire formats (worker/wire/socks_parse.c): every
  * message complete, cut at every length (must ask for more, never fail or
  * read past), and malformed. */
 #include <arpa/inet.h>
 #include <string.h>
 
 #include "tests/unit/check.h"
-#include "worker/socks_parse.h"
+#include "worker/wire/socks_parse.h"
 
 #define B(...) (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ })
 
@@ -251,6 +251,38 @@ test_replies(void)
 	    out[19] == 1 && out[20] == 1 && out[21] == 0xbb);
 }
 
+static void
+test_udp(void)
+{
+	struct socks5_udp_hdr h;
+	struct pc_addr        a;
+	uint8_t               out[SOCKS5_UDP_HDR_MAX];
+	static const uint8_t  v4[] = "\0\0\0\x01\x7f\0\0\x01\0\x35hi";
+	static const uint8_t  nm[] = "\0\0\0\x03\x03" "abc\x01\xbb" "xyz";
+	static const uint8_t  frag[] = "\0\0\x01\x01\x7f\0\0\x01\0\x35";
+	static const uint8_t  nul[] = "\0\0\0\x03\x03" "a\0c\x01\xbb";
+	static const uint8_t  empty[] = "\0\0\0\x03\x00\x01\xbb";
+
+	CHECK_EQ_INT(socks5_parse_udp(v4, sizeof(v4) - 1, &h), 0);
+	CHECK(h.dst.family == AF_INET && h.port == 53 && h.data_off == 10);
+	CHECK_EQ_INT(socks5_parse_udp(nm, sizeof(nm) - 1, &h), 0);
+	CHECK(h.dst.family == 0 && strcmp(h.name, "abc") == 0 &&
+	    h.port == 443 && h.data_off == 10);
+	CHECK_EQ_INT(socks5_parse_udp(frag, sizeof(frag) - 1, &h), -1);
+	CHECK_EQ_INT(socks5_parse_udp(nul, sizeof(nul) - 1, &h), -1);
+	CHECK_EQ_INT(socks5_parse_udp(empty, sizeof(empty) - 1, &h), -1);
+	CHECK_EQ_INT(socks5_parse_udp(v4, 9, &h), -1);      /* port cut */
+	CHECK_EQ_INT(socks5_parse_udp(nm, 5, &h), -1);
+	pc_addr_parse("127.0.0.1", &a);
+	a.port = 53;
+	CHECK_EQ_INT(socks5_udp_header(&a, out), 10);
+	CHECK(memcmp(out + 12, v4, 10) == 0);
+	pc_addr_parse("2001:db8::1", &a);
+	a.port = 443;
+	CHECK_EQ_INT(socks5_udp_header(&a, out), 22);
+	CHECK(out[3] == 4 && out[4] == 0x20 && out[20] == 1 && out[21] == 0xbb);
+}
+
 int
 main(void)
 {
@@ -260,5 +292,6 @@ main(void)
 	test_request5();
 	test_request4();
 	test_replies();
+	test_udp();
 	return check_summary("test_socks_parse");
 }

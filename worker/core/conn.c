@@ -1,0 +1,244 @@
+/*
+ * Connection life cycle (conn.h, conn_life.h): creation by the accept code,
+ * the access-log record of each request, and the one way out, conn_close(),
+ * which cancels whatever is in flight (pipeline, relay, timers), closes both
+ * sockets and frees the connection at the end of the loop turn so that
+ * events already fetched for it are skipped safely.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/ipc_msg.h"
+#include "common/xmalloc.h"
+#include "worker/core/conn_life.h"
+#include "worker/core/ipc_client.h"
+
+struct worker_ctx wctx;
+
+static struct conn *live;
+static unsigned     nlive;
+static uint64_t     accepted;
+static void       (*close_hook)(void);
+
+/* Set once by worker_main (conn_setup): the core calls the service and the
+ * net room's releasers through these, and includes neither. */
+static struct conn_parts parts;
+
+void
+conn_setup(const struct conn_parts *p)
+{
+	parts = *p;
+}
+
+struct conn *
+conn_new(int cfd, const struct pc_addr *client, const struct pc_addr *local)
+{
+	const struct proto *p = parts.proto;
+	struct conn        *c = calloc(1, sizeof(*c));
+
+	if (c == NULL || p == NULL) {
+		free(c);
+		close(cfd);
+		return NULL;
+	}
+	c->proto = p;
+	c->cfd = cfd;
+	c->sfd = -1;
+	c->start_ms = ev_wallclock_ms();
+	c->client = *client;
+	c->local = *local;
+	strncpy(c->svcname, p->logname, sizeof(c->svcname) - 1);
+	c->next = live;
+	if (live != NULL)
+		live->prev = c;
+	live = c;
+	nlive++;
+	accepted++;
+	p->start(c);
+	return c;
+}
+
+static void
+set_str(char **dst, const char *s)
+{
+	free(*dst);
+	*dst = s != NULL ? xstrdup(s) : NULL;
+}
+
+void
+conn_set_user(struct conn *c, const char *user)
+{
+	set_str(&c->user, user);
+}
+
+void
+conn_set_host(struct conn *c, const char *host)
+{
+	set_str(&c->host, host);
+}
+
+void
+conn_set_text(struct conn *c, const char *text)
+{
+	set_str(&c->text, text);
+}
+
+static void
+copy_field(char *dst, size_t cap, const char *s)
+{
+	size_t n = s != NULL ? strnlen(s, cap - 1) : 0;
+
+	if (n > 0)
+		memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
+void
+conn_log(struct conn *c, int code)
+{
+	struct pc_logrec rec;
+	uint64_t         now = ev_wallclock_ms();
+
+	if (!c->nolog) {
+		memset(&rec, 0, offsetof(struct pc_logrec, user));
+		rec.t_ms = now;
+		rec.dur_ms = now > c->start_ms ?
+		    (uint32_t)(now - c->start_ms) : 0;
+		rec.code = (uint32_t)code;
+		rec.svc = wctx.svc_idx;
+		rec.hops = c->hops;
+		memcpy(rec.svcname, c->svcname, sizeof(rec.svcname));
+		rec.client = c->client;
+		rec.local = c->local;
+		rec.ext = c->ext;
+		rec.remote = c->remote;
+		rec.req = c->req;
+		rec.bytes_in = c->bytes_in;
+		rec.bytes_out = c->bytes_out;
+		copy_field(rec.user, sizeof(rec.user), c->user);
+		copy_field(rec.host, sizeof(rec.host), c->host);
+		copy_field(rec.text, sizeof(rec.text), c->text);
+		ipc_log(&rec);
+	}
+	c->bytes_in = c->bytes_out = 0;
+	c->start_ms = now;
+}
+
+static void
+conn_free(void *p)
+{
+	struct conn *c = p;
+
+	free(c->user);
+	free(c->host);
+	free(c->text);
+	if (c->parent_auth != NULL) {
+		explicit_bzero(c->parent_auth, strlen(c->parent_auth));
+		free(c->parent_auth);
+	}
+	free(c);
+}
+
+void
+conn_close_server(struct conn *c)
+{
+	if (c->sfd >= 0) {
+		ev_io_forget(&c->sio);
+		close(c->sfd);
+	} else {
+		ev_io_del(&c->sio);
+	}
+	c->sfd = -1;
+}
+
+void
+conn_close(struct conn *c, int code)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	if (code >= 0)
+		conn_log(c, code);
+	if (c->req_state != NULL)
+		parts.request_cancel(c);
+	if (c->relay != NULL)
+		parts.relay_release(c);
+	connlim_release(&c->cl_held);
+	ev_timer_stop(&c->timer);
+	conn_close_server(c);
+	if (c->cfd >= 0) {
+		ev_io_forget(&c->cio);
+		close(c->cfd);
+	} else {
+		ev_io_del(&c->cio);
+	}
+	c->cfd = -1;
+	if (c->proto->release != NULL)
+		c->proto->release(c);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		live = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	nlive--;
+	ev_defer_free(conn_free, c);
+	if (close_hook != NULL)
+		close_hook();
+}
+
+ssize_t
+conn_send(int fd, const void *p, size_t n)
+{
+	ssize_t k;
+
+	do
+		k = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (k == -1 && errno == EINTR);
+	if (k == -1)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+	return k;
+}
+
+unsigned
+conn_active_count(void)
+{
+	return nlive;
+}
+
+uint64_t
+conn_accepted_total(void)
+{
+	return accepted;
+}
+
+void
+conn_set_close_hook(void (*fn)(void))
+{
+	close_hook = fn;
+}
+
+void
+conn_drain_all(void)
+{
+	struct conn *c = live, *next;
+
+	/* drain may close c (unlinking it), so fetch next first */
+	while (c != NULL) {
+		next = c->next;
+		if (!c->closing && c->proto->drain != NULL)
+			c->proto->drain(c);
+		c = next;
+	}
+}
+
+void
+conn_close_all(int code)
+{
+	while (live != NULL)
+		conn_close(live, code);
+}

@@ -1,0 +1,101 @@
+/*
+ * One client connection inside a worker and its life cycle.  Shared by every
+ * protocol handler: the accept code creates it, the service's protocol
+ * (struct proto) drives it, conn_close() logs it and frees it.
+ *
+ * Buffers are not part of a connection: a protocol allocates them only
+ * while bytes are in flight and frees them when idle.
+ */
+#ifndef PC_WORKER_CONN_H
+#define PC_WORKER_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+#include "worker/core/bandlim.h"
+#include "worker/core/counters.h"
+#include "policy/policy.h"
+#include "worker/core/ev.h"
+
+struct conn;
+struct request_state;
+struct relay_state;
+
+struct proto {
+	const char *logname;                /* default %N: "PROXY", "SOCKS" */
+	void (*start)(struct conn *c);      /* client accepted: install handlers */
+	void (*drain)(struct conn *c);      /* worker draining: close if idle */
+	void (*release)(struct conn *c);    /* free c->proto_state (may be NULL) */
+};
+
+struct worker_ctx {                     /* the worker's read-only context */
+	const struct pc_config  *cfg;
+	const struct pc_service *svc;
+	uint16_t                 svc_idx;
+	uint32_t                 gen;
+	uint32_t                 slot;
+};
+extern struct worker_ctx wctx;          /* set once by worker_main */
+
+struct conn {
+	const struct proto *proto;
+	void           *proto_state;
+	int             cfd;          /* client socket */
+	int             sfd;          /* server socket, -1 when none */
+	struct ev_io    cio, sio;     /* cb/arg are the protocol's; arg = conn */
+	struct ev_timer timer;        /* the protocol's idle/step timer */
+	bool            closing;      /* conn_close called; ignore events */
+	bool            nolog;        /* matching ACL rule had `nolog` */
+	uint64_t        start_ms;     /* wall clock at accept or request start */
+	uint64_t        bytes_in;     /* %I from the server */
+	uint64_t        bytes_out;    /* %O to the server */
+	uint16_t        hops;
+	char            svcname[8];   /* %N; proto may change (SOCK4/SOCK5) */
+	struct pc_addr  client;       /* %C %c */
+	struct pc_addr  local;        /* %i */
+	struct pc_addr  ext;          /* %e, set by the connect step */
+	struct pc_addr  remote;       /* %R %r */
+	struct pc_addr  req;          /* %Q %q */
+	char           *user;         /* authenticated/given name, or NULL */
+	char           *host;         /* requested name, or NULL */
+	char           *text;         /* %T, or NULL */
+	uint64_t        pending;      /* protocol-private scratch */
+	struct request_state *req_state; /* request.c pipeline, or NULL */
+	struct relay_state   *relay;     /* relay.c bulk phase, or NULL */
+	bool            via_http_parent; /* c->sfd is an `http` parent: send
+	                                    requests in absolute form */
+	char           *parent_auth;  /* its "Basic ..." value, or NULL */
+	struct bl_set   bl_in, bl_out;   /* bandwidth pipes (bandlim.h) of the
+	                                    current request, per direction */
+	struct bl_set   cl_held;         /* connlim counts it holds */
+	struct ct_set   ct_in, ct_out;   /* traffic counters (counters.h) */
+	bool            redirect_http; /* request.c: the rule redirects this
+	                                  connection to the local HTTP handler */
+	bool            redirect_pop3; /* ... to the local POP3 handler */
+	bool            redirect_ftp;  /* ... to the local FTP handler */
+	struct conn    *next, *prev;  /* worker's list of live connections */
+};
+
+/* Setters copy their argument (NULL clears). */
+void conn_set_user(struct conn *c, const char *user);
+void conn_set_host(struct conn *c, const char *host);
+void conn_set_text(struct conn *c, const char *text);
+
+/* Send one access-log record for the current request with code %E (unless
+ * nolog), then reset bytes_in/bytes_out/start_ms for the next request on a
+ * kept-alive connection. */
+void conn_log(struct conn *c, int code);
+/* Log (code; pass -1 to skip logging), close both sockets, cancel pending
+ * DNS/auth/timers, call proto->release, and free at the end of the turn. */
+void conn_close(struct conn *c, int code);
+/* Close only the server side (keep-alive to a new origin). */
+void conn_close_server(struct conn *c);
+
+/* Non-blocking send helpers: write as much as possible; return bytes
+ * written, or -1 on a hard error (EAGAIN gives 0). */
+ssize_t conn_send(int fd, const void *p, size_t n);
+
+unsigned conn_active_count(void);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * Private to the admin service (proto/admin/admin.c, admin_html.c,
+ * admin_pages.c, admin_config.c): a growing page buffer and the pages.
+ * Every string that comes from the configuration goes through
+ * abuf_html(), so a host name or a user name cannot inject markup.
+ */
+#ifndef PC_WORKER_ADMIN_H
+#define PC_WORKER_ADMIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/ipc_msg.h"
+#include "policy/policy.h"
+
+#define ABUF_MAX (4u << 20)   /* a page never grows past this */
+
+struct abuf {
+	char  *p;
+	size_t len, cap;
+	bool   err;               /* out of memory or over ABUF_MAX */
+};
+
+void abuf_printf(struct abuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void abuf_html(struct abuf *b, const char *s);   /* escaped text */
+void abuf_free(struct abuf *b);
+void admin_page_begin(struct abuf *b, const char *title);
+void admin_page_end(struct abuf *b);
+
+/* The pages.  A NULL reply: the master did not answer. */
+void admin_page_index(struct abuf *b);
+void admin_page_stats(struct abuf *b, const struct pc_msg_admin_rep *rep);
+void admin_page_counters(struct abuf *b);
+void admin_page_reload(struct abuf *b, const struct pc_msg_admin_rep *rep);
+void admin_page_config(struct abuf *b, const struct pc_msg_admin_rep *users);
+
+/* The running configuration as 3proxy-language lines (HTML escaped),
+ * every password replaced by "*****". */
+void admin_config_render(struct abuf *b, const struct pc_config *cfg,
+	    const struct pc_msg_admin_rep *users);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * SOCKS 4, 4a (the 4A extension note) and 5 (RFC 1928, RFC 1929) wire
+ * messages: pure parsers and reply encoders, no I/O, so that
+ * tests/fuzz/fuzz_socks.c and tests/unit/test_socks_parse.c can drive them.
+ *
+ * Each parser takes the bytes received so far and returns the length of
+ * the complete message (> 0), 0 when more bytes are needed, or minus the
+ * %E code of a malformed message (400-499 are the SOCKS server's protocol
+ * errors; our numbering, kept near 3proxy's where the meaning is the same):
+ */
+#ifndef PC_WORKER_SOCKS_PARSE_H
+#define PC_WORKER_SOCKS_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+
+#define SOCKS_E_VERSION  401  /* version byte is neither 4 nor 5 */
+#define SOCKS_E_GREETING 402  /* SOCKS5 greeting offering no method */
+#define SOCKS_E_COMMAND  407  /* command not supported (reply 7 / 91) */
+#define SOCKS_E_ATYP     408  /* address type not supported (reply 8) */
+#define SOCKS_E_METHOD   412  /* no acceptable method (method 0xFF) */
+#define SOCKS_E_AUTHMSG  421  /* malformed RFC 1929 request */
+#define SOCKS_E_NAME     431  /* empty name or NUL inside a name */
+#define SOCKS_E_SHORT    441  /* client closed or stalled mid-handshake */
+#define SOCKS_E_FIELD    450  /* SOCKS4 user id or 4a host over 255 */
+
+#define SOCKS_NAME_MAX   255
+
+#define SOCKS_CMD_CONNECT 1
+#define SOCKS_CMD_BIND    2
+#define SOCKS_CMD_UDP     3
+
+#define SOCKS_ATYP_IPV4   1
+#define SOCKS_ATYP_NAME   3
+#define SOCKS_ATYP_IPV6   4
+
+#define SOCKS5_METHOD_NONE     0x00
+#define SOCKS5_METHOD_USERPASS 0x02
+#define SOCKS5_METHOD_REFUSE   0xff
+
+struct socks5_greeting {
+	bool noauth;     /* 0x00 offered */
+	bool userpass;   /* 0x02 offered */
+};
+
+struct socks5_userpass {
+	char user[SOCKS_NAME_MAX + 1];
+	char pass[SOCKS_NAME_MAX + 1];
+};
+
+struct socks_req {
+	uint8_t        version;   /* 4 or 5 */
+	uint8_t        cmd;       /* SOCKS_CMD_ */
+	uint8_t        atyp;      /* SOCKS_ATYP_ (SOCKS4a names: NAME) */
+	struct pc_addr addr;      /* literal target (IPV4/IPV6), port 0 */
+	char           host[SOCKS_NAME_MAX + 1];  /* ATYP_NAME */
+	uint16_t       port;
+	char           user[SOCKS_NAME_MAX + 1];  /* SOCKS4 user id */
+};
+
+/* The first byte of a connection: 4, 5, or -SOCKS_E_VERSION. */
+int  socks_version(uint8_t first);
+
+long socks5_parse_greeting(const uint8_t *p, size_t n,
+	    struct socks5_greeting *g);
+/* Method to answer: userpass when a password is needed (or offered, as
+ * 3proxy does), else none; SOCKS5_METHOD_REFUSE when nothing fits. */
+uint8_t socks5_choose_method(const struct socks5_greeting *g,
+	    bool need_password);
+long socks5_parse_userpass(const uint8_t *p, size_t n,
+	    struct socks5_userpass *up);
+/* Any command value 1-3 is returned as parsed (the caller decides what is
+ * supported); others give -SOCKS_E_COMMAND. */
+long socks5_parse_request(const uint8_t *p, size_t n, struct socks_req *r);
+long socks4_parse_request(const uint8_t *p, size_t n, struct socks_req *r);
+
+/* SOCKS5 reply code for a %E code (3proxy's mapping). */
+uint8_t socks5_reply_code(int code);
+/* VER REP RSV ATYP BND.ADDR BND.PORT; bnd NULL or family 0 gives
+ * 0.0.0.0:0.  Returns the length (10 or 22); out holds 22 bytes. */
+size_t socks5_reply(uint8_t rep, const struct pc_addr *bnd, uint8_t *out);
+/* VN=0 CD DSTPORT DSTIP (8 bytes); granted 90, rejected 91. */
+size_t socks4_reply(bool granted, const struct pc_addr *bnd, uint8_t *out);
+
+/* A SOCKS5 UDP datagram header (RFC 1928 section 7): RSV RSV FRAG ATYP
+ * DST.ADDR DST.PORT, then the data.  A fragment (FRAG != 0), an unknown
+ * ATYP, an empty name or one with a NUL in it gives -1 (the relay drops
+ * the datagram); else 0 with the data at p + data_off. */
+struct socks5_udp_hdr {
+	struct pc_addr dst;                    /* family 0: a name */
+	char           name[SOCKS_NAME_MAX + 1];
+	uint16_t       port;
+	size_t         data_off;
+};
+int    socks5_parse_udp(const uint8_t *p, size_t n, struct socks5_udp_hdr *h);
+/* The header of a datagram from src: its length h (10 or 22), written to
+ * out + SOCKS5_UDP_HDR_MAX - h, so it ends where the data begins. */
+#define SOCKS5_UDP_HDR_MAX 22
+size_t socks5_udp_header(const struct pc_addr *src,
+	    uint8_t out[SOCKS5_UDP_HDR_MAX]);
+
+#endif
