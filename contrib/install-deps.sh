@@ -3,7 +3,9 @@
 #
 #   contrib/install-deps.sh build   compiler, make and the four libraries
 #   contrib/install-deps.sh test    build's list plus clang and what the
-#                                   end-to-end tests and bench/ drive
+#                                   end-to-end tests and bench/ drive,
+#                                   the man page checkers and what
+#                                   `make deb` builds the package with
 #
 # Quiet and quick when nothing is missing (`make run` and `make check` call
 # it every time).  Runs `apt-get update` at most once, and only when
@@ -20,7 +22,8 @@ libcrypt-dev pkg-config"
 TEST_PKGS="$BUILD_PKGS clang libclang-rt-14-dev python3-pytest python3-socks \
 python3-dnspython python3-pyftpdlib python3-aiosmtpd curl socat \
 netcat-openbsd dnsutils dnsmasq-base nginx-light wrk procps iproute2 \
-unixodbc libsqliteodbc odbc-postgresql postgresql"
+unixodbc libsqliteodbc odbc-postgresql postgresql mandoc groff-base \
+debhelper dpkg-dev fakeroot lintian adduser"
 
 usage() {
 	echo "usage: $0 build|test" >&2

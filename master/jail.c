@@ -16,7 +16,11 @@
 #include "common/xmalloc.h"
 #include "master/jail.h"
 
-#define WORKER_USER   "nobody"
+/* The system user the Debian package creates (debian/portcullis.postinst)
+ * for the workers; hosts without it fall back to nobody, which other
+ * daemons may share (docs/security.md). */
+#define WORKER_USER   "portcullis"
+#define WORKER_USER2  "nobody"
 #define WORKER_GROUP2 "nogroup"
 
 static int
@@ -25,9 +29,12 @@ default_ids(uid_t *uid, gid_t *gid, char *err, size_t errlen)
 	struct passwd *pw = getpwnam(WORKER_USER);
 	struct group  *gr;
 
+	if (pw == NULL)
+		pw = getpwnam(WORKER_USER2);
 	if (pw == NULL) {
-		snprintf(err, errlen, "no user \"%s\" for the workers: add it "
-		    "or name one with setuid/setgid", WORKER_USER);
+		snprintf(err, errlen, "no user \"%s\" or \"%s\" for the "
+		    "workers: add one or name one with setuid/setgid",
+		    WORKER_USER, WORKER_USER2);
 		return -1;
 	}
 	*uid = pw->pw_uid;

@@ -9,7 +9,8 @@
 
 #define JAIL_DEFAULT "/run/portcullis/empty"
 
-/* Worker uid/gid: `setuid`/`setgid`, else user nobody and its group.
+/* Worker uid/gid: `setuid`/`setgid`, else user portcullis (if it exists)
+ * or nobody, and its group.
  * Root: uid 0 or gid 0 for workers is refused.  Not root: the workers keep
  * the master's ids.  0 ok, -1 with err. */
 int jail_ids(const struct pc_config *cfg, int privileged, uid_t *uid,

@@ -141,14 +141,16 @@ def closed_port():
 @pytest.fixture
 def portcullis(tmp_path):
     """Factory: portcullis(cfg, ports=None, wait=True, env=None, args=(),
-    min_workers=1) -> started Server.  Stopped (SIGTERM, then SIGKILL by
-    PID) when the test ends."""
+    min_workers=1, binary=None) -> started Server (binary: another
+    executable than PORTCULLIS_BIN, e.g. an installed one).  Stopped
+    (SIGTERM, then SIGKILL by PID) when the test ends."""
     started = []
 
     def start(cfg, ports=None, wait=True, env=None, args=(), min_workers=1,
-              name=None, preexec=None):
+              name=None, preexec=None, binary=None):
         d = tmp_path / (name or f"srv{len(started)}")
-        srv = Server(d, cfg, ports=ports, env=env, args=args, preexec=preexec)
+        srv = Server(d, cfg, ports=ports, env=env, args=args, preexec=preexec,
+                     binary=binary)
         started.append(srv)
         srv.start(wait=wait, min_workers=min_workers)
         return srv

@@ -192,7 +192,8 @@ def config_ports(text):
 
 class Server:
     def __init__(self, workdir, cfg_text, ports=None, env=None, args=(),
-                 cfg_name="portcullis.cfg", preexec=None):
+                 cfg_name="portcullis.cfg", preexec=None, binary=None):
+        self.binary = binary or BIN
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.logpath = self.dir / "access.log"
@@ -221,7 +222,8 @@ class Server:
         out = open(self.stdout_path, "ab")
         err = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(
-            [BIN] + self.args + [str(self.cfgpath)], stdin=subprocess.DEVNULL,
+            [self.binary] + self.args + [str(self.cfgpath)],
+            stdin=subprocess.DEVNULL,
             stdout=out, stderr=err, env=self.env, cwd=str(self.dir),
             start_new_session=True, preexec_fn=self.preexec)
         out.close()
