@@ -1,7 +1,7 @@
 /*
- * Private to ftppr: proto/ftp/ftp.c (greeting, login, upstream login) and
- * ftp_session.c (the relayed session with its data commands) share the
- * per-connection state below.
+ * Private to ftppr: proto/ftp/ftp.c (the line gateway's table, the login
+ * and the upstream login) and ftp_session.c (the relayed session with its
+ * data commands) share the per-connection state below.
  */
 #ifndef PC_WORKER_FTP_PROXY_H
 #define PC_WORKER_FTP_PROXY_H
@@ -13,27 +13,22 @@
 #include "worker/proto/ftp/ftp_data.h"
 #include "worker/wire/ftp_parse.h"
 #include "worker/net/request.h"
+#include "worker/proto/linegw.h"
 
 #define FTP_CBUF 2048     /* client lines, pipelined ones included */
 #define FTP_SBUF 2048     /* server lines */
 #define FTP_REP  4096     /* one whole reply */
 
-enum ftp_phase { FP_LOGIN, FP_WAIT, FP_UPSTREAM, FP_SESSION };
 enum ftp_step  { UP_GREET, UP_USER, UP_PASS };
 
+/* The protocol's part of the line gateway's state (linegw.h: phase,
+ * buffers, the redirected client's default server and credentials). */
 struct ftp_state {
-	uint8_t  phase, step;
-	uint8_t  others;              /* commands seen before the login */
+	uint8_t  step;
 	bool     have_user;
-	bool     redirected;          /* came from socks (redirect.h) */
 	struct ftp_login login;
 	char     pass[FTP_NAME_MAX + 1];
 	char     text[2 * FTP_NAME_MAX + 16];   /* %T of the session */
-	char    *dflt_host;           /* redirected: the SOCKS target ... */
-	struct pc_addr dflt_addr;     /* ... as a name or an address */
-	uint16_t dflt_port;
-	char     cuser[FTP_NAME_MAX + 1];  /* redirected: SOCKS login */
-	char     cpass[FTP_NAME_MAX + 1];
 
 	/* session (ftp_session.c) */
 	bool     pending;             /* a command awaits its final reply */
@@ -49,25 +44,21 @@ struct ftp_state {
 	char    *held;                /* final reply waiting for the data */
 	size_t   held_len;
 
-	uint16_t clen, slen;
 	size_t   rlen;
 	struct ftp_reply_scan scan;
-	uint8_t  cbuf[FTP_CBUF];
-	uint8_t  sbuf[FTP_SBUF];
 	uint8_t  rep[FTP_REP];
 };
 
+/* True while the connection and its state live on. */
+static inline bool
+ftp_alive(const struct conn *c, const struct ftp_state *st)
+{
+	return !c->closing && c->proto_state != NULL && linegw_priv(c) == st;
+}
+
 /* proto/ftp/ftp.c */
-uint64_t ftp_timeout_ms(int which);
-void ftp_say(struct conn *c, const char *line);
-void ftp_fail(struct conn *c, int code);
-void ftp_arm(struct conn *c, int which);
-void ftp_consume(uint8_t *buf, uint16_t *len, size_t n);
 int  ftp_send_server(struct conn *c, const char *line);
-void ftp_target(struct ftp_state *st, struct target_req *t);
-void ftp_server_io(struct ev_io *io, uint32_t revents);
-void ftp_server_lines(struct conn *c);
-void ftp_rep_add(struct conn *c, const uint8_t *p, size_t n, bool last);
+void ftp_target(const struct conn *c, struct target_req *t);
 
 /* ftp_session.c */
 void ftp_session_begin(struct conn *c);

@@ -25,13 +25,31 @@
 #include <unistd.h>
 
 #include "worker/proto/ftp/ftp_proxy.h"
+#include "worker/wire/text.h"
 
 static void client_lines(struct conn *c);
+
+static void
+session_timeout(struct ev_timer *t)
+{
+	struct conn *c = t->arg;
+
+	linegw_say(c, "421 Timeout\r\n");
+	conn_close(c, 92);
+}
+
+static void
+session_arm(struct conn *c)
+{
+	ev_timer_start(&c->timer,
+	    (uint64_t)wctx.cfg->timeouts[PC_TIMEOUT_CONN_SHORT] * 1000,
+	    session_timeout, c);
+}
 
 bool
 ftp_session_relaying(struct conn *c)
 {
-	struct ftp_state *st = c->proto_state;
+	struct ftp_state *st = linegw_priv(c);
 
 	return !st->want_pasv && !(st->xfer && st->prelim && !st->xfer_done);
 }
@@ -39,9 +57,9 @@ ftp_session_relaying(struct conn *c)
 static void
 client_events(struct conn *c)
 {
-	struct ftp_state *st = c->proto_state;
+	struct linegw *g = linegw_of(c);
 
-	if (ev_io_mod(&c->cio, st->clen < sizeof(st->cbuf) ? EPOLLIN : 0) != 0)
+	if (ev_io_mod(&c->cio, g->clen < FTP_CBUF ? EPOLLIN : 0) != 0)
 		conn_close(c, 90);
 }
 
@@ -49,32 +67,32 @@ static void
 session_client_io(struct ev_io *io, uint32_t revents)
 {
 	struct conn      *c = io->arg;
-	struct ftp_state *st = c->proto_state;
+	struct linegw    *g = linegw_of(c);
+	struct ftp_state *st;
 	ssize_t           n;
 
 	(void)revents;
-	if (c->closing || st == NULL)
+	if (c->closing || g == NULL)
 		return;
-	n = read(c->cfd, st->cbuf + st->clen, sizeof(st->cbuf) - st->clen);
+	st = g->priv;
+	n = read(c->cfd, g->cbuf + g->clen, FTP_CBUF - g->clen);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
 		conn_close(c, st->xfer ? FTP_E_DATAIO : 0);
 		return;
 	}
-	st->clen = (uint16_t)(st->clen + n);
+	g->clen = (uint16_t)(g->clen + n);
 	client_lines(c);
-	if (!c->closing && c->proto_state == st)
+	if (ftp_alive(c, st))
 		client_events(c);
 }
 
 void
 ftp_session_begin(struct conn *c)
 {
-	struct ftp_state *st = c->proto_state;
-
-	st->phase = FP_SESSION;
-	ftp_arm(c, PC_TIMEOUT_CONN_SHORT);
+	linegw_of(c)->phase = LG_SESSION;
+	session_arm(c);
 	if (ev_io_take(&c->cio, c->cfd, EPOLLIN, session_client_io, c) != 0) {
 		conn_close(c, 90);
 		return;
@@ -85,7 +103,7 @@ ftp_session_begin(struct conn *c)
 void
 ftp_session_server_gone(struct conn *c)
 {
-	struct ftp_state *st = c->proto_state;
+	struct ftp_state *st = linegw_priv(c);
 
 	if (st->rlen > 0)
 		(void)conn_send(c->cfd, st->rep, st->rlen);
@@ -96,7 +114,7 @@ ftp_session_server_gone(struct conn *c)
 static void
 log_transfer(struct conn *c, int code)
 {
-	struct ftp_state *st = c->proto_state;
+	struct ftp_state *st = linegw_priv(c);
 
 	conn_set_text(c, st->xline);
 	conn_log(c, code);
@@ -106,7 +124,7 @@ log_transfer(struct conn *c, int code)
 static void
 end_transfer(struct conn *c, int code)
 {
-	struct ftp_state *st = c->proto_state;
+	struct ftp_state *st = linegw_priv(c);
 
 	ftp_data_free(st->data);
 	st->data = NULL;
@@ -120,12 +138,12 @@ end_transfer(struct conn *c, int code)
 static void
 next(struct conn *c)
 {
-	struct ftp_state *st = c->proto_state;
+	struct ftp_state *st = linegw_priv(c);
 
 	st->pending = st->busy = false;
-	ftp_arm(c, PC_TIMEOUT_CONN_SHORT);
+	session_arm(c);
 	client_lines(c);
-	if (!c->closing && c->proto_state == st)
+	if (ftp_alive(c, st))
 		client_events(c);
 }
 
@@ -133,7 +151,7 @@ static void
 data_done(void *arg, int code)
 {
 	struct conn      *c = arg;
-	struct ftp_state *st = c->proto_state;
+	struct ftp_state *st = linegw_priv(c);
 
 	st->xfer_done = true;
 	st->xfer_code = code;
@@ -152,7 +170,7 @@ data_done(void *arg, int code)
 static void
 transfer_reply(struct conn *c, int code)
 {
-	struct ftp_state *st = c->proto_state;
+	struct ftp_state *st = linegw_priv(c);
 
 	if (!st->prelim) {
 		/* refused by the server: no data will flow */
@@ -179,7 +197,7 @@ transfer_reply(struct conn *c, int code)
 static void
 pasv_reply(struct conn *c, int code)
 {
-	struct ftp_state *st = c->proto_state;
+	struct ftp_state *st = linegw_priv(c);
 	struct pc_addr    srv = c->remote, a;
 	char              line[128];
 	int               ok;
@@ -204,14 +222,14 @@ pasv_reply(struct conn *c, int code)
 	if (ok != 0) {
 		ftp_data_free(st->data);
 		st->data = NULL;
-		ftp_say(c, "425 Cannot open a data connection\r\n");
+		linegw_say(c, "425 Cannot open a data connection\r\n");
 	} else if (st->pasv_for == FTP_C_PASV || st->pasv_for == FTP_C_EPSV) {
 		if (ftp_format_passive(ftp_data_bound(st->data),
 		    st->pasv_for == FTP_C_EPSV, line, sizeof(line)) == 0)
 			snprintf(line, sizeof(line), "425 No data port\r\n");
-		ftp_say(c, line);
+		linegw_say(c, line);
 	} else {
-		ftp_say(c, "200 PORT command successful\r\n");
+		linegw_say(c, "200 PORT command successful\r\n");
 	}
 	next(c);
 }
@@ -219,7 +237,7 @@ pasv_reply(struct conn *c, int code)
 void
 ftp_session_reply(struct conn *c, int code)
 {
-	struct ftp_state *st = c->proto_state;
+	struct ftp_state *st = linegw_priv(c);
 
 	if (st->want_pasv) {
 		if (code >= 200)
@@ -247,7 +265,7 @@ ftp_session_reply(struct conn *c, int code)
 static void
 ask_pasv(struct conn *c, enum ftp_cmd cmd)
 {
-	struct ftp_state *st = c->proto_state;
+	struct ftp_state *st = linegw_priv(c);
 
 	st->busy = st->want_pasv = true;
 	st->pasv_for = (uint8_t)cmd;
@@ -260,7 +278,7 @@ static void
 port_command(struct conn *c, enum ftp_cmd cmd, const uint8_t *arg,
     size_t alen)
 {
-	struct ftp_state *st = c->proto_state;
+	struct ftp_state *st = linegw_priv(c);
 	struct pc_addr    a, mine = c->client;
 	int               ok = cmd == FTP_C_PORT ?
 	    ftp_parse_port(arg, alen, &a) : ftp_parse_eprt(arg, alen, &a);
@@ -272,7 +290,7 @@ port_command(struct conn *c, enum ftp_cmd cmd, const uint8_t *arg,
 		conn_set_text(c, cmd == FTP_C_PORT ? "PORT" : "EPRT");
 		conn_log(c, FTP_E_PORT);
 		conn_set_text(c, st->text);
-		ftp_say(c, "501 Illegal PORT command\r\n");
+		linegw_say(c, "501 Illegal PORT command\r\n");
 		return;
 	}
 	ask_pasv(c, cmd);
@@ -281,11 +299,11 @@ port_command(struct conn *c, enum ftp_cmd cmd, const uint8_t *arg,
 static void
 acl_done(struct conn *c, int code)
 {
-	struct ftp_state *st = c->proto_state;
+	struct ftp_state *st = linegw_priv(c);
 	char              line[FTP_LINE_MAX + 3];
 
 	if (code != 0) {
-		ftp_say(c, "550 Permission denied by the proxy\r\n");
+		linegw_say(c, "550 Permission denied by the proxy\r\n");
 		end_transfer(c, code);
 		next(c);
 		return;
@@ -309,7 +327,7 @@ static void
 transfer_command(struct conn *c, enum ftp_cmd cmd, const uint8_t *line,
     size_t n)
 {
-	struct ftp_state *st = c->proto_state;
+	struct ftp_state *st = linegw_priv(c);
 	struct target_req t;
 
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
@@ -317,12 +335,12 @@ transfer_command(struct conn *c, enum ftp_cmd cmd, const uint8_t *line,
 	memcpy(st->xline, line, n);
 	st->xline[n] = '\0';
 	if (st->data == NULL) {
-		ftp_say(c, "425 Use PORT or PASV first\r\n");
+		linegw_say(c, "425 Use PORT or PASV first\r\n");
 		return;
 	}
 	st->busy = st->xfer = true;
 	st->pasv_for = (uint8_t)cmd;   /* the transfer's direction, now */
-	ftp_target(st, &t);
+	ftp_target(c, &t);
 	t.op = ftp_cmd_op(cmd);
 	t.no_connect = true;
 	request_start(c, &t, acl_done);
@@ -332,18 +350,20 @@ transfer_command(struct conn *c, enum ftp_cmd cmd, const uint8_t *line,
 static int
 session_line(struct conn *c, size_t n)
 {
-	struct ftp_state *st = c->proto_state;
+	struct linegw    *g = linegw_of(c);
+	struct ftp_state *st = g->priv;
 	uint8_t           line[FTP_LINE_MAX];
 	const uint8_t    *arg;
 	size_t            alen;
 	enum ftp_cmd      cmd;
 
-	memcpy(line, st->cbuf, n);
-	ftp_consume(st->cbuf, &st->clen, n);
+	memcpy(line, g->cbuf, n);
+	memmove(g->cbuf, g->cbuf + n, g->clen - n);
+	g->clen = (uint16_t)(g->clen - n);
 	cmd = ftp_classify(line, n, &arg, &alen);
 	switch (cmd) {
 	case FTP_C_BAD:
-		ftp_say(c, "500 Syntax error\r\n");
+		linegw_say(c, "500 Syntax error\r\n");
 		return 1;
 	case FTP_C_PASV: case FTP_C_EPSV:
 		ask_pasv(c, cmd);
@@ -371,19 +391,20 @@ session_line(struct conn *c, size_t n)
 static void
 client_lines(struct conn *c)
 {
-	struct ftp_state *st = c->proto_state;
+	struct linegw    *g = linegw_of(c);
+	struct ftp_state *st = g->priv;
 	long              k;
 
-	while (!st->pending && !st->busy && st->clen > 0) {
-		k = ftp_line(st->cbuf, st->clen, FTP_LINE_MAX);
+	while (!st->pending && !st->busy && g->clen > 0) {
+		k = text_line(g->cbuf, g->clen, FTP_LINE_MAX);
 		if (k < 0) {
-			ftp_say(c, "500 Line too long\r\n");
+			linegw_say(c, "500 Line too long\r\n");
 			conn_close(c, FTP_E_LONG);
 			return;
 		}
 		if (k == 0 || session_line(c, (size_t)k) == 0)
 			return;
-		if (c->closing || c->proto_state != st)
+		if (!ftp_alive(c, st))
 			return;
 	}
 }
