@@ -9,6 +9,7 @@
 #include "common/ipc_msg.h"
 #include "common/xmalloc.h"
 #include "conf/state.h"
+#include "master/crypt3.h"
 
 static const char *const auth_later[] = {
 	"cacheacl", "dnsname", "ldap", "pam", "radius", "utf8tocp1251",
@@ -77,6 +78,15 @@ check_secret(struct conf_state *st, const char *name, enum pc_pwtype type,
 				*p += 'a' - 'A';
 		return 0;
 	case PC_PW_CR:
+		/* 3proxy 1.0's BLAKE2b "$3$SALT$HASH" (3proxy_crypt) */
+		if (strncmp(secret, "$3$", 3) == 0 &&
+		    strchr(secret + 3, '$') != NULL) {
+			if (!crypt3_valid(secret))
+				return conf_err(st, name, "not a 3proxy "
+				    "$3$SALT$HASH (salt of at most %d bytes, "
+				    "22-character hash)", CRYPT3_SALT_MAX);
+			return 0;
+		}
 		/* refuse now what crypt() could never verify later: a "$id$"
 		 * hash of a method libxcrypt has, or a 13-character DES one
 		 * (checksalt looks only at the method and salt part) */

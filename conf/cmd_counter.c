@@ -34,10 +34,10 @@ cmd_counter(struct conf_state *st, size_t argc, char **argv)
 	if (argc == 3)
 		return conf_err(st, argv[0], "expected FILE [TYPE REPORTNAME]");
 	free(cfg->counter_file);
-	cfg->counter_file = xstrdup(argv[1]);
+	cfg->counter_file = conf_path(st, argv[1]);
 	cfg->counter_rtype = argc > 2 ? period(argv[2]) : PC_ROT_NONE;
 	free(cfg->counter_report);
-	cfg->counter_report = argc > 3 ? xstrdup(argv[3]) : NULL;
+	cfg->counter_report = argc > 3 ? conf_path(st, argv[3]) : NULL;
 	return 0;
 }
 

@@ -210,7 +210,7 @@ cmd_pidfile(struct conf_state *st, size_t argc, char **argv)
 {
 	(void)argc;
 	free(st->cfg->pidfile);
-	st->cfg->pidfile = xstrdup(argv[1]);
+	st->cfg->pidfile = conf_path(st, argv[1]);
 	return 0;
 }
 
@@ -234,6 +234,18 @@ cmd_setgid(struct conf_state *st, size_t argc, char **argv)
 	return 0;
 }
 
+static bool
+same_dir(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+
+	while (na > 1 && a[na - 1] == '/')
+		na--;
+	while (nb > 1 && b[nb - 1] == '/')
+		nb--;
+	return na == nb && memcmp(a, b, na) == 0;
+}
+
 /* chroot DIR [USER [GROUP]]: the workers' jail (the master never chroots
  * itself: it must reread the config and reopen logs on reload). */
 int
@@ -241,10 +253,22 @@ cmd_chroot(struct conf_state *st, size_t argc, char **argv)
 {
 	struct pc_config *cfg = st->cfg;
 
-	if (cfg->chroot != NULL)
-		return conf_err(st, argv[0], "given twice");
 	if (argv[1][0] != '/')
 		return conf_err(st, argv[1], "not an absolute path");
+	if (cfg->chroot != NULL && cfg->chroot_inherited) {
+		/* 3proxy, already chrooted, skips the chroot and only changes
+		 * ids; moving the jail would need a restart there too */
+		if (!same_dir(cfg->chroot, argv[1]))
+			return conf_err(st, argv[1], "the running "
+			    "configuration is jailed in %s: a reload cannot "
+			    "move the jail (restart to change it)",
+			    cfg->chroot);
+		cfg->chroot_inherited = false;
+		free(cfg->chroot);
+		cfg->chroot = NULL;
+	}
+	if (cfg->chroot != NULL)
+		return conf_err(st, argv[0], "given twice");
 	if (argc > 2 && conf_uid(st, argv[2], &cfg->uid) != 0)
 		return -1;
 	if (argc > 3 && conf_gid(st, argv[3], &cfg->gid) != 0)
@@ -263,7 +287,18 @@ cmd_monitor(struct conf_state *st, size_t argc, char **argv)
 
 	(void)argc;
 	slot = conf_push(&cfg->monitors, &cfg->nmonitors, sizeof(*slot));
-	*slot = xstrdup(argv[1]);
+	*slot = conf_path(st, argv[1]);
+	return 0;
+}
+
+/* config FILE: the file a reload reads (3proxy's conffile), so a config
+ * that chroots can name itself as seen inside the jail. */
+int
+cmd_config(struct conf_state *st, size_t argc, char **argv)
+{
+	(void)argc;
+	free(st->cfg->config_file);
+	st->cfg->config_file = conf_path(st, argv[1]);
 	return 0;
 }
 

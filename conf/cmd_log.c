@@ -146,6 +146,15 @@ conf_log_file(struct conf_state *st, const char *tok, const char *path,
 	}
 	if (want.path[0] == '\0')
 		return conf_err(st, tok, "empty file name");
+	if (st->cfg->chroot != NULL) {
+		char *full = conf_path(st, want.path);
+		int   rc;
+
+		want.path = full;
+		rc = find_or_add(st, &want);
+		free(full);
+		return rc;
+	}
 	return find_or_add(st, &want);
 }
 

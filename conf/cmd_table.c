@@ -24,6 +24,7 @@ static const struct cmd cmds[] = {
 	{ "bandlimout",  1, 8, cmd_bandlim },
 	{ "authcache",   1, 3, cmd_authcache },
 	{ "chroot",      1, 3, cmd_chroot },
+	{ "config",      1, 1, cmd_config },
 	{ "connlim",     2, 9, cmd_connlim },
 	{ "countall",    3, 10, cmd_count },
 	{ "counter",     1, 3, cmd_counter },
@@ -81,7 +82,7 @@ static const char *const unsupported[] = {
 	"auto", "imapp",
 	"tlspr",
 	/* general commands */
-	"authnserver", "backlog", "config", "delimchar", "dialer",
+	"authnserver", "backlog", "delimchar", "dialer",
 	"filtermaxsize", "force", "logdump", "maxseg", "noforce", "plugin",
 	"radius", "system", "writable",
 	/* TLS */

@@ -16,6 +16,11 @@
 #include "policy/policy.h"
 
 struct pc_config *conf_load(const char *path, char *err, size_t errlen);
+/* Same, already inside the jail of `jail` (its `chroot` DIR and ids, when
+ * it has one): a reload of a `config FILE` starts where the running
+ * configuration's chroot line left 3proxy, chrooted.  NULL: as conf_load. */
+struct pc_config *conf_load_in(const char *path,
+	    const struct pc_config *jail, char *err, size_t errlen);
 /* Same, from a string; name appears in messages ("<embedded>"). */
 struct pc_config *conf_load_string(const char *text, const char *name,
 	    char *err, size_t errlen);

@@ -54,6 +54,7 @@ conf_run_text(struct conf_state *st, const char *name, const char *text,
 		size_t      n = nl != NULL ? (size_t)(nl - s) : len - off;
 
 		ctx.line = ++st->line;
+		ctx.root = st->cfg->chroot;
 		rc = tok_split_line(&ctx, s, n, &words);
 		if (rc == 0 && words.argc > 0)
 			rc = conf_dispatch(st, words.argc, words.argv);
@@ -72,25 +73,34 @@ int
 conf_include(struct conf_state *st, const char *path)
 {
 	const char *why;
-	char       *text;
+	char       *text, *full;
 	size_t      len;
 	int         rc;
 
 	if (st->depth >= CONF_MAX_DEPTH)
 		return conf_err(st, path, "include nested too deeply "
 		    "(at most %d levels)", CONF_MAX_DEPTH);
-	if (conf_read_file(path, true, &text, &len, &why) != 0)
-		return conf_err(st, path, "cannot read: %s", why);
+	full = conf_path(st, path);
+	if (conf_read_file(full, true, &text, &len, &why) != 0) {
+		if (st->cfg->chroot != NULL)
+			rc = conf_err(st, path, "cannot read %s (inside the "
+			    "chroot): %s", full, why);
+		else
+			rc = conf_err(st, path, "cannot read: %s", why);
+		free(full);
+		return rc;
+	}
 	st->depth++;
-	rc = conf_run_text(st, path, text, len);
+	rc = conf_run_text(st, full, text, len);
 	st->depth--;
 	conf_wipe_free(text, len);
+	free(full);
 	return rc;
 }
 
 static struct pc_config *
 load(const char *name, const char *path, const char *text, size_t len,
-    char *err, size_t errlen)
+    const struct pc_config *jail, char *err, size_t errlen)
 {
 	struct pc_config *cfg = xcalloc(1, sizeof(*cfg));
 	struct conf_state st = { 0 };
@@ -102,6 +112,14 @@ load(const char *name, const char *path, const char *text, size_t len,
 	cfg->source = xstrdup(name);
 	memcpy(cfg->timeouts, default_timeouts, sizeof(cfg->timeouts));
 	cfg->parentretries = 2;     /* decision 5 */
+	if (jail != NULL && jail->chroot != NULL) {
+		cfg->chroot = xstrdup(jail->chroot);
+		cfg->chroot_inherited = true;
+		cfg->uid_set = jail->uid_set;
+		cfg->gid_set = jail->gid_set;
+		cfg->uid = jail->uid;
+		cfg->gid = jail->gid;
+	}
 	st.cfg = cfg;
 	st.err = err;
 	st.errlen = errlen;
@@ -124,6 +142,13 @@ load(const char *name, const char *path, const char *text, size_t len,
 struct pc_config *
 conf_load(const char *path, char *err, size_t errlen)
 {
+	return conf_load_in(path, NULL, err, errlen);
+}
+
+struct pc_config *
+conf_load_in(const char *path, const struct pc_config *jail, char *err,
+    size_t errlen)
+{
 	struct pc_config *cfg;
 	const char       *why;
 	char             *text;
@@ -135,7 +160,7 @@ conf_load(const char *path, char *err, size_t errlen)
 		conf_errf(err, errlen, path, 0, path, "cannot read: %s", why);
 		return NULL;
 	}
-	cfg = load(path, path, text, len, err, errlen);
+	cfg = load(path, path, text, len, jail, err, errlen);
 	conf_wipe_free(text, len);
 	return cfg;
 }
@@ -145,5 +170,5 @@ conf_load_string(const char *text, const char *name, char *err,
     size_t errlen)
 {
 	return load(name != NULL ? name : "<string>", NULL, text,
-	    strlen(text), err, errlen);
+	    strlen(text), NULL, err, errlen);
 }

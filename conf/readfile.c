@@ -72,6 +72,27 @@ conf_read_file(const char *path, bool regular_only, char **buf,
 	return rc;
 }
 
+char *
+conf_rooted(const char *root, const char *name)
+{
+	size_t rl;
+	char  *p;
+
+	if (root == NULL)
+		return xstrdup(name);
+	rl = strlen(root);
+	while (rl > 0 && root[rl - 1] == '/')
+		rl--;
+	if (rl == 0)                    /* chroot /: names as written */
+		return xstrdup(name);
+	/* 3proxy chdirs to the jail's "/": a relative name is under DIR too */
+	p = xmalloc(rl + 1 + strlen(name) + 1);
+	memcpy(p, root, rl);
+	p[rl] = '/';
+	strcpy(p + rl + 1, name[0] == '/' ? name + 1 : name);
+	return p;
+}
+
 void
 conf_wipe_free(void *p, size_t n)
 {

@@ -15,6 +15,12 @@
 int conf_read_file(const char *path, bool regular_only, char **buf,
 	    size_t *len, const char **why);
 
+/* A file name as the master opens it: after `chroot DIR`, 3proxy has
+ * chrooted itself, so later names are inside DIR; the master never
+ * chroots (it rereads the config and reopens logs), so it reads
+ * DIR + name instead.  root NULL: name unchanged.  Heap copy. */
+char *conf_rooted(const char *root, const char *name);
+
 /* Buffers that may have held a password (file text, words) are wiped
  * before they go back to the heap: workers inherit the master's heap, and
  * pc_config_scrub_secrets only reaches the live copies. */

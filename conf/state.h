@@ -57,6 +57,9 @@ int   conf_addr(const char *s, struct pc_addr *a);
 /* Same, for a config word: errors name it ("invalid address"). */
 int   conf_addr_arg(struct conf_state *st, const char *s,
 	    struct pc_addr *a);
+/* A file name named by the config as the master opens it (inside the
+ * `chroot` DIR once that line is read: readfile.h); heap copy. */
+char *conf_path(struct conf_state *st, const char *name);
 /* A name kept alive for rule->file and svc->file. */
 const char *conf_intern(struct pc_config *cfg, const char *s);
 /* Appends one zeroed element to an array grown in powers of two (every
@@ -94,6 +97,7 @@ int   cmd_chroot(struct conf_state *, size_t, char **);
 int   cmd_setuid(struct conf_state *, size_t, char **);
 int   cmd_setgid(struct conf_state *, size_t, char **);
 int   cmd_monitor(struct conf_state *, size_t, char **);
+int   cmd_config(struct conf_state *, size_t, char **);
 int   cmd_noop(struct conf_state *, size_t, char **);
 int   cmd_include(struct conf_state *, size_t, char **);
 int   cmd_end(struct conf_state *, size_t, char **);

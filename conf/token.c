@@ -94,7 +94,7 @@ splice(struct tok_state *ts, const char *s, size_t n, size_t *i)
 {
 	struct tok_ctx *ctx = ts->ctx;
 	size_t      start = *i, k = *i, nlen = 0;
-	char       *name = xmalloc(n - start + 1), *text;
+	char       *name = xmalloc(n - start + 1), *text, *path;
 	const char *why;
 	size_t      tlen, skip = 0;
 	bool        q = false;
@@ -118,12 +118,20 @@ splice(struct tok_state *ts, const char *s, size_t n, size_t *i)
 		    q ? "unterminated quote" : nlen == 0 ?
 		    "missing file name after '$'" : "NUL byte in file name");
 	}
-	if (conf_read_file(name, true, &text, &tlen, &why) != 0) {
-		conf_errf(ctx->err, ctx->errlen, ctx->file, ctx->line, name,
-		    "cannot read: %s", why);
+	path = conf_rooted(ctx->root, name);
+	if (conf_read_file(path, true, &text, &tlen, &why) != 0) {
+		if (ctx->root != NULL)
+			conf_errf(ctx->err, ctx->errlen, ctx->file, ctx->line,
+			    name, "cannot read %s (inside the chroot): %s",
+			    path, why);
+		else
+			conf_errf(ctx->err, ctx->errlen, ctx->file, ctx->line,
+			    name, "cannot read: %s", why);
+		free(path);
 		conf_wipe_free(name, n - start + 1);
 		return -1;
 	}
+	free(path);
 	/* glued text before '$' joins the file's first word */
 	while (ts->in_word && skip < tlen && is_sep(text[skip]))
 		skip++;

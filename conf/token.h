@@ -26,6 +26,7 @@ struct tok_ctx {
 	bool      (*is_command)(const char *word);
 	char       *err;
 	size_t      errlen;
+	const char *root;       /* `chroot` DIR seen: $file names inside it */
 };
 
 /* Splits the line s[0..n) (no '\n') into out, which must be empty.  A

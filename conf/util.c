@@ -7,6 +7,7 @@
 
 #include "common/xmalloc.h"
 #include "conf/diag.h"
+#include "conf/readfile.h"
 #include "conf/state.h"
 
 int
@@ -72,6 +73,12 @@ conf_addr_arg(struct conf_state *st, const char *s, struct pc_addr *a)
 	if (conf_addr(s, a) != 0)
 		return conf_err(st, s, "invalid address");
 	return 0;
+}
+
+char *
+conf_path(struct conf_state *st, const char *name)
+{
+	return conf_rooted(st->cfg->chroot, name);
 }
 
 const char *

@@ -14,8 +14,9 @@
 # POSIX sh: the GNUmakefile runs it with `sh`, which is dash on Debian.
 set -eu
 
+# libsodium-dev: BLAKE2b for 3proxy 1.0's CR:$3$ password hashes
 BUILD_PKGS="gcc make libcap-dev libseccomp-dev libc-ares-dev unixodbc-dev \
-libcrypt-dev pkg-config"
+libcrypt-dev libsodium-dev pkg-config"
 
 # libclang-rt-14-dev: clang 14's ASan/UBSan/libFuzzer runtimes (`make asan`,
 # `make fuzz`); Debian 12's clang does not pull it in without recommends.

@@ -4,7 +4,8 @@
  * time independent of where they differ.
  *
  * CR: libxcrypt's crypt_rn() with the stored hash as setting; a result
- * starting with '*' is libxcrypt's failure token.  NT: libxcrypt's "$3$"
+ * starting with '*' is libxcrypt's failure token.  A "$3$SALT$HASH" is
+ * 3proxy 1.0's own BLAKE2b hash (master/crypt3.c), not libxcrypt's.  NT: libxcrypt's "$3$"
  * method is the NT hash (MD4 of UTF-16LE) and returns "$3$$" followed by 32
  * lower-case hex digits; configs may store the hex in either case.
  *
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "master/auth.h"
+#include "master/crypt3.h"
 
 #define CODE_OK          0
 #define CODE_NO_USER     5
@@ -121,6 +123,9 @@ auth_verdict(const struct pc_config *cfg, const char *user, const char *pass)
 	case PC_PW_CL:
 		return ct_equal(pass, u->secret, 0) ? CODE_OK : CODE_BAD_CL;
 	case PC_PW_CR:
+		if (crypt3_valid(u->secret))
+			return crypt3_check(pass, u->secret) ? CODE_OK :
+			    CODE_BAD_CR;
 		return check_crypt(pass, u->secret) ? CODE_OK : CODE_BAD_CR;
 	case PC_PW_NT:
 		return check_nt(pass, u->secret) ? CODE_OK : CODE_BAD_NT;

@@ -162,6 +162,12 @@ gen_collect(void)
 struct pc_config *
 master_load_config(char *err, size_t errlen)
 {
+	/* `config FILE` names what reloads read (3proxy's conffile); if it
+	 * came after `chroot`, 3proxy is still in that jail when it reads it,
+	 * so the new configuration starts inside it as well */
+	if (M.cur != NULL && M.cur->cfg->config_file != NULL)
+		return conf_load_in(M.cur->cfg->config_file, M.cur->cfg, err,
+		    errlen);
 	if (M.cfgpath != NULL)
 		return conf_load(M.cfgpath, err, errlen);
 	if (M.cfgtext != NULL)

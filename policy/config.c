@@ -172,6 +172,7 @@ pc_config_free(struct pc_config *cfg)
 	free(cfg->counter_report);
 	free(cfg->pidfile);
 	free(cfg->chroot);
+	free(cfg->config_file);
 	free_strv(cfg->monitors, cfg->nmonitors);
 	free_strv(cfg->strings, cfg->nstrings);
 	free(cfg->path);

@@ -368,6 +368,10 @@ struct pc_config {
 	bool                 daemon;
 	char                *pidfile;
 	char                *chroot;     /* NULL: the master's empty jail */
+	bool                 chroot_inherited; /* from the running config
+	                                    (a reload of its `config` FILE) */
+	char                *config_file; /* `config FILE` (inside the
+	                                    chroot): what reloads read */
 	bool                 uid_set, gid_set;
 	uid_t                uid;        /* default: nobody */
 	gid_t                gid;

@@ -3,7 +3,11 @@
  * mycrypt did.  CR entries get a crypt(3) hash (MD5-crypt by default,
  * SHA-512-crypt or yescrypt on request), NT entries the NT hash.  Every
  * hash comes from libxcrypt, the library master/auth.c verifies them with,
- * so the tool and the server agree by construction.
+ * so the tool and the server agree by construction; the "blake2" method
+ * is 3proxy 1.0's "$3$" (master/crypt3.c, the server's own check).
+ * Without any option the tool is 3proxy_crypt: PASSWORD prints NT:HEX,
+ * SALT PASSWORD prints CR:$3$SALT$HASH (3proxy's add3proxyuser.sh calls
+ * it so).
  * docs/portcullis-crypt.8 is the user's description.
  */
 #include <sys/random.h>
@@ -19,6 +23,7 @@
 #include <unistd.h>
 
 #include "common/ipc_msg.h"
+#include "master/crypt3.h"
 
 #define EX_FAIL    1
 #define EX_BADUSE  2
@@ -41,7 +46,10 @@ static const struct method methods[] = {
 	{ "sha512",   "$6$", 16 },
 	/* a yescrypt setting encodes the cost next to the salt: no -s */
 	{ "yescrypt", "$y$", 0 },
+	/* 3proxy 1.0's BLAKE2b (3proxy_crypt SALT PASSWORD) */
+	{ "blake2",   "$3$", CRYPT3_SALT_MAX },
 };
+#define BLAKE2 (&methods[3])
 
 struct opts {
 	const struct method *m;
@@ -50,6 +58,7 @@ struct opts {
 	const char          *salt;
 	const char          *user;
 	char                *pw_arg;   /* the password operand, or NULL */
+	int                  tag;      /* 3proxy_crypt form: NT: / CR: */
 };
 
 static struct crypt_data cdata;    /* 32 KB and holds the password */
@@ -59,7 +68,9 @@ static volatile sig_atomic_t got_signal;
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: portcullis-crypt [-n | -m md5|sha512|yescrypt] "
+	fprintf(stderr, "usage: portcullis-crypt password | -\n"
+	    "       portcullis-crypt salt password | -\n"
+	    "       portcullis-crypt [-n | -m md5|sha512|yescrypt|blake2] "
 	    "[-s salt] [-u name] password | -\n"
 	    "       portcullis-crypt [-m method] [-u name] salt password | -\n"
 	    "       portcullis-crypt [-n | -m method] [-s salt] [-u name] "
@@ -107,6 +118,20 @@ check_salt(const struct opts *o)
 		    o->m->name);
 		return -1;
 	}
+	if (o->m == BLAKE2) {
+		/* any word a users line keeps whole: 3proxy_crypt takes any
+		 * salt (add3proxyuser.sh gives its pid), '$' would end it */
+		for (const char *p = o->salt; *p != '\0'; p++)
+			if ((unsigned char)*p <= ' ' || *p == 0x7f ||
+			    strchr("$\"", *p) != NULL)
+				n = 0;
+		if (n == 0 || n > o->m->salt_max) {
+			warnx("blake2 salt must be 1 to %zu bytes without "
+			    "blanks, '$' or '\"'", o->m->salt_max);
+			return -1;
+		}
+		return 0;
+	}
 	if (n == 0 || n > o->m->salt_max || strspn(o->salt, salt_chars) != n) {
 		warnx("%s salt must be 1 to %zu characters of [./0-9A-Za-z]",
 		    o->m->name, o->m->salt_max);
@@ -118,7 +143,7 @@ check_salt(const struct opts *o)
 static void
 parse_args(int argc, char **argv, struct opts *o)
 {
-	int c, nm = 0;
+	int c, nm = 0, nopt = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->m = &methods[0];
@@ -137,9 +162,18 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'u': o->user = optarg; break;
 		default: usage();
 		}
+		nopt++;
 	}
 	argc -= optind;
 	argv += optind;
+	/* no option at all: 3proxy_crypt's interface */
+	if (nopt == 0 && argc >= 1 && argc <= 2) {
+		o->tag = 1;
+		if (argc == 1)
+			o->nt = 1;
+		else
+			o->m = BLAKE2;
+	}
 	if (o->nt && nm > 0) {
 		warnx("-n makes an NT hash, which has no crypt method");
 		usage();
@@ -274,6 +308,17 @@ make_setting(const struct opts *o, char *buf, size_t size)
 		snprintf(buf, size, "%s%s$", o->m->prefix, o->salt);
 		return 0;
 	}
+	if (o->m == BLAKE2) {
+		if (getrandom(rnd, 8, 0) != 8) {
+			warn("getrandom");
+			return -1;
+		}
+		for (size_t i = 0; i < 8; i++)
+			buf[i] = salt_chars[(unsigned char)rnd[i] % 64];
+		buf[8] = '\0';
+		explicit_bzero(rnd, sizeof(rnd));
+		return 0;
+	}
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
 		warn("getrandom");
 		return -1;
@@ -315,6 +360,16 @@ hash_cr(const struct opts *o, char *out, size_t size)
 
 	if (make_setting(o, setting, sizeof(setting)) != 0)
 		return -1;
+	if (o->m == BLAKE2) {
+		const char *salt = o->salt != NULL ? o->salt : setting;
+
+		if (size < CRYPT3_OUT_MAX ||
+		    crypt3_make(pw, salt, strlen(salt), out) != 0) {
+			warnx("no blake2 hash made");
+			return -1;
+		}
+		return 0;
+	}
 	r = crypt_rn(pw, setting, &cdata, sizeof(cdata));
 	/* a failed crypt_rn answers NULL or a string starting with '*' */
 	if (r == NULL || r[0] == '*' || strlen(r) >= size) {
@@ -363,6 +418,8 @@ main(int argc, char **argv)
 		return EX_FAIL;
 	if (o.user != NULL)
 		printf("%s:%s:", o.user, o.nt ? "NT" : "CR");
+	else if (o.tag)
+		printf("%s:", o.nt ? "NT" : "CR");
 	printf("%s\n", out);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		warn("standard output");

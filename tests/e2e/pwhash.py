@@ -60,3 +60,27 @@ def md5_crypt(password, salt="e2esalt"):
     return subprocess.run(["openssl", "passwd", "-1", "-salt", salt,
                            password], capture_output=True, text=True,
                           check=True).stdout.strip()
+
+
+_B64 = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def crypt3(password, salt):
+    """3proxy 1.0's "$3$SALT$HASH" (3proxy_crypt SALT PASSWORD), from
+    Python's own BLAKE2b: a 16-byte digest of the password with its NUL,
+    then the salt, in MD5-crypt's byte order and alphabet."""
+    import hashlib
+    d = hashlib.blake2b(password.encode() + b"\0" + salt.encode(),
+                        digest_size=16).digest()
+    out = []
+    for a, b, c in ((0, 6, 12), (1, 7, 13), (2, 8, 14), (3, 9, 15),
+                    (4, 10, 5)):
+        v = (d[a] << 16) | (d[b] << 8) | d[c]
+        for _ in range(4):
+            out.append(_B64[v & 0x3F])
+            v >>= 6
+    v = d[11]
+    for _ in range(2):
+        out.append(_B64[v & 0x3F])
+        v >>= 6
+    return f"$3${salt}${''.join(out)}"

@@ -22,7 +22,7 @@ import pytest
 from clients import curl, socks5_open
 from origins import HELLO
 from pc_server import BIN, cfg_head, free_port
-from pwhash import md4, md5_crypt, nt_hash
+from pwhash import crypt3, md4, md5_crypt, nt_hash
 
 TOOL = os.path.join(os.path.dirname(BIN), "portcullis-crypt")
 HASH_CHARS = set("./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -74,10 +74,11 @@ def accepted(portcullis, origin, entry, pw, wrong="not-" + "it"):
 # ---- hashes a server accepts ---------------------------------------------
 
 @pytest.mark.parametrize("method,prefix", [
-    (None, "$1$"), ("md5", "$1$"), ("sha512", "$6$"), ("yescrypt", "$y$")])
+    ("md5", "$1$"), ("sha512", "$6$"), ("yescrypt", "$y$"),
+    ("blake2", "$3$")])
 def test_cr_hash_accepted(portcullis, origin, method, prefix):
     pw = "Tr0ub4dor&3"
-    h = hash_of(*(["-m", method] if method else []), pw)
+    h = hash_of("-m", method, pw)
     assert h.startswith(prefix), h
     assert set(h) <= HASH_CHARS | {"$"}, h
     assert pw not in h
@@ -85,7 +86,7 @@ def test_cr_hash_accepted(portcullis, origin, method, prefix):
 
 
 def test_md5_random_salt_is_8_chars_and_fresh():
-    hs = {hash_of("pw") for _ in range(5)}
+    hs = {hash_of("-m", "md5", "pw") for _ in range(5)}
     assert len(hs) == 5, hs
     for h in hs:
         _, one, salt, digest = h.split("$")
@@ -159,10 +160,46 @@ def test_salt_option_deterministic_and_matches_openssl():
     assert a != hash_of("-s", "e2esal", "crypted")
 
 
-def test_positional_salt_is_mycrypt_form():
-    assert hash_of("abcdefgh", "password") == \
+def test_positional_salt_with_a_method_is_mycrypt_form():
+    assert hash_of("-m", "md5", "abcdefgh", "password") == \
         hash_of("-s", "abcdefgh", "password") == \
         "$1$abcdefgh$G//4keteveJp0qb8z2DxG/"
+
+
+# ---- 3proxy_crypt's interface (no option) --------------------------------
+
+def test_3proxy_crypt_forms():
+    """PASSWORD prints NT:HEX, SALT PASSWORD prints CR:$3$SALT$HASH, the
+    BLAKE2b of 3proxy 1.0 (pwhash.crypt3 is Python's own BLAKE2b)."""
+    assert hash_of("password") == "NT:8846F7EAEE8FB117AD06BDD830B7586C"
+    assert hash_of("s3cret pass") == "NT:" + nt_hash("s3cret pass")
+    assert hash_of("MySalt", "MySecretPassword") == \
+        "CR:" + crypt3("MySecretPassword", "MySalt")
+    # add3proxyuser.sh's salt is the shell's pid
+    assert hash_of("12345", "pw") == "CR:" + crypt3("pw", "12345")
+    assert hash_of("-m", "blake2", "-s", "12345", "pw") == \
+        crypt3("pw", "12345")
+    assert hash_of("12345", "-", stdin="pw\n") == "CR:" + crypt3("pw",
+                                                                  "12345")
+    salt = "s" * 64
+    assert hash_of(salt, "pw") == "CR:" + crypt3("pw", salt)
+    assert tool("s" * 65, "pw").returncode == 2
+    assert tool("a$b", "pw").returncode == 2
+
+
+def test_3proxy_crypt_entries_accepted(portcullis, origin, tmp_path):
+    """A password file as add3proxyuser.sh writes it: name:CR:$3$... and
+    name:NT:...; '$' inside a $file is no include (as 3proxy)."""
+    cr = hash_of("4711", "blake pw")
+    nt = hash_of("nt pw")
+    (tmp_path / "passwd").write_text(f"alice:{cr}\nbob:{nt}\n")
+    port = free_port()
+    portcullis(cfg_head() + f"auth strong\nusers ${tmp_path}/passwd\n"
+               f"allow alice,bob\nproxy -i127.0.0.1 -p{port}\n")
+    assert status(port, origin, "alice", "blake pw").status == 200
+    assert status(port, origin, "alice", "blake pX").status == 407
+    assert status(port, origin, "bob", "nt pw").status == 200
+    assert status(port, origin, "bob", "blake pw").status == 407
 
 
 def test_salt_matches_python_crypt():
@@ -189,7 +226,7 @@ def test_stdin_dash_and_r():
     want = hash_of("-s", "stdin", "from stdin")
     assert hash_of("-s", "stdin", "-", stdin="from stdin\n") == want
     assert hash_of("-s", "stdin", "-r", stdin="from stdin\n") == want
-    assert hash_of("stdin", "-", stdin="from stdin") == want   # no newline
+    assert hash_of("-m", "md5", "stdin", "-", stdin="from stdin") == want
     assert hash_of("-s", "stdin", "-r", stdin="from stdin\r\n") == want
     # only the first line is the password
     assert hash_of("-s", "stdin", "-r", stdin="from stdin\nmore\n") == want
