@@ -643,7 +643,8 @@ test_globals(void)
 	CHECK_EQ_INT(c->uid, 65534);    /* setuid nobody */
 	CHECK_EQ_INT(c->gid, 1234);
 	CHECK_EQ_INT(c->nmonitors, 2);
-	CHECK_STREQ(c->monitors[1], "/etc/b");
+	/* after `chroot /var/empty` names are inside it, as in 3proxy */
+	CHECK_STREQ(c->monitors[1], "/var/empty/etc/b");
 	pc_config_free(c);
 
 	FAILS("maxconn 0\n", "t.cfg:1: 0: invalid number (expected 1 to 1000000)");
@@ -869,7 +870,7 @@ test_refused(void)
 		"tlspr", "auto",
 		"logdump", "delimchar",
 		"radius", "authnserver", "dialer", "system",
-		"config", "writable", "plugin", "filtermaxsize", "force",
+		"writable", "plugin", "filtermaxsize", "force",
 		"noforce", "maxseg", "backlog", "ssl_mitm", "ssl_server_cert",
 		"pcre", "pcre_rewrite", "transparent",
 	};
@@ -887,6 +888,77 @@ test_refused(void)
 	FAILS("x \"y\n", "t.cfg:1: \"y: unterminated quote");
 	FAILS("proxy\nallow\n\n\n\x01\x02\n",
 	    "t.cfg:5: ??: unknown command");
+}
+
+/* After `chroot DIR` names are DIR + name (3proxy has chrooted itself);
+ * a reload of `config FILE` starts inside the running jail. */
+static void
+test_chroot_paths(void)
+{
+	struct pc_config *c, *r;
+	char              text[1024], want[512];
+
+	snprintf(text, sizeof(text), "mkdir -p '%s/jail/conf'", dir);
+	CHECK(system(text) == 0);
+	write_file("jail/conf/pw", "alice:CL:x\n");
+	snprintf(text, sizeof(text),
+	    "config /conf/in.cfg\nmonitor /conf/in.cfg\n"
+	    "users $/conf/pw\nlog /logs/a.log D\nlog rel.log\n"
+	    "counter /count/c.3cf D /count/report\npidfile /p.pid\n"
+	    "proxy -p3128\n");
+	write_file("jail/conf/in.cfg", text);
+	snprintf(text, sizeof(text), "pidfile /run/host.pid\nchroot %s/jail/ "
+	    "nobody\ninclude /conf/in.cfg\n", dir);
+	write_file("main", text);
+	c = conf_load(path_of("main"), err, sizeof(err));
+	CHECK(c != NULL);
+	if (c == NULL) {
+		fprintf(stderr, "    %s\n", err);
+		return;
+	}
+	snprintf(want, sizeof(want), "%s/jail/conf/in.cfg", dir);
+	CHECK_STREQ(c->config_file, want);
+	CHECK_STREQ(c->monitors[0], want);
+	CHECK_STREQ(c->svcs[0].file, want);
+	snprintf(want, sizeof(want), "%s/jail/logs/a.log", dir);
+	CHECK_STREQ(c->logs[0].path, want);
+	snprintf(want, sizeof(want), "%s/jail/rel.log", dir);
+	CHECK_STREQ(c->logs[1].path, want);
+	snprintf(want, sizeof(want), "%s/jail/count/c.3cf", dir);
+	CHECK_STREQ(c->counter_file, want);
+	snprintf(want, sizeof(want), "%s/jail/count/report", dir);
+	CHECK_STREQ(c->counter_report, want);
+	snprintf(want, sizeof(want), "%s/jail/p.pid", dir);
+	CHECK_STREQ(c->pidfile, want);
+	CHECK_EQ_INT(c->nusers, 1);
+
+	/* the reload reads the config file alone, inside the jail */
+	r = conf_load_in(c->config_file, c, err, sizeof(err));
+	CHECK(r != NULL);
+	if (r != NULL) {
+		snprintf(want, sizeof(want), "%s/jail/p.pid", dir);
+		CHECK_STREQ(r->pidfile, want);
+		CHECK_EQ_INT(r->nusers, 1);
+		CHECK(r->uid_set && r->uid == 65534);
+		pc_config_free(r);
+	}
+	/* a chroot there may not move the jail */
+	write_file("jail/conf/in.cfg", "chroot /elsewhere\nproxy -p3128\n");
+	r = conf_load_in(c->config_file, c, err, sizeof(err));
+	CHECK(r == NULL);
+	CHECK(strstr(err, "cannot move the jail") != NULL);
+	snprintf(text, sizeof(text), "chroot %s/jail\nproxy -p3128\n", dir);
+	write_file("jail/conf/in.cfg", text);
+	r = conf_load_in(c->config_file, c, err, sizeof(err));
+	CHECK(r != NULL);
+	pc_config_free(r);
+	/* before the chroot line names are the host's */
+	snprintf(text, sizeof(text), "include /conf/in.cfg\nchroot %s/jail\n",
+	    dir);
+	write_file("main", text);
+	CHECK(conf_load(path_of("main"), err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "/conf/in.cfg: cannot read") != NULL);
+	pc_config_free(c);
 }
 
 static void
@@ -989,6 +1061,7 @@ main(void)
 	test_counters();
 	test_refused();
 	test_include();
+	test_chroot_paths();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
