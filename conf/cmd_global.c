@@ -66,17 +66,35 @@ cmd_timeouts(struct conf_state *st, size_t argc, char **argv)
 	return 0;
 }
 
-/* Accepted for 3proxy configs: it sizes per-connection thread stacks, and
- * portcullis has no threads (event-driven workers). */
+/* Accepted for 3proxy configs, with a warning: it sizes (grows or, when
+ * negative, shrinks) 3proxy's per-connection thread stacks, and
+ * portcullis has no such threads (event-driven workers). */
 int
 cmd_stacksize(struct conf_state *st, size_t argc, char **argv)
 {
-	uint32_t v;
+	const char *s = argv[1] + (argv[1][0] == '-');
+	uint32_t    v;
 
 	(void)argc;
-	if (conf_uint(argv[1], 0, UINT32_MAX, &v) != 0)
+	if (conf_uint(s, 0, INT32_MAX, &v) != 0)
 		return conf_err(st, argv[1], "invalid number");
+	conf_warn(st, "stacksize: ignored: it sizes 3proxy's thread per "
+	    "connection; portcullis workers are event-driven and have none");
 	return 0;
+}
+
+/* 3proxy runs the command with system(3) each time it reads the line: at
+ * start, on every reload, as root.  The master runs no shell for its
+ * configuration (archivers are spawned without one), and `-t` must not
+ * run anything either. */
+int
+cmd_system(struct conf_state *st, size_t argc, char **argv)
+{
+	(void)argc;
+	return conf_err(st, argv[0], "refused: portcullis runs no shell "
+	    "command from its configuration (3proxy runs it as root at "
+	    "every start and reload); run it before the server, e.g. "
+	    "ExecStartPre= of the systemd unit");
 }
 
 int
@@ -171,6 +189,11 @@ cmd_nsrecord(struct conf_state *st, size_t argc, char **argv)
 	}
 	if (conf_addr(argv[2], &a) != 0) {
 		free(name);
+		/* 3proxy looks the name up once, when it reads the line */
+		if (valid_hostname(argv[2]))
+			return conf_err(st, argv[2], "an address, not a host "
+			    "name (names are not resolved while the "
+			    "configuration is read)");
 		return conf_err(st, argv[2], "invalid address");
 	}
 	/* a later record for the same name and family replaces it */

@@ -40,6 +40,19 @@ static const char *const later[] = {
 	"socks4b", "socks5b",
 };
 
+/* 3proxy takes any number of words and keeps the fifth and sixth as user
+ * and password, silently dropping the rest: the 0.x sample's
+ * `parent 1000 http ADDR 80 * * * 80` (ACL fields on the parent line)
+ * would log in to the parent as "*" / "*". */
+static int
+extra_words(struct conf_state *st, size_t argc, char **argv)
+{
+	if (argc <= 7)
+		return 0;
+	return conf_err(st, argv[7], "words after the password (3proxy "
+	    "ignores them; ACL fields belong on the allow line before)");
+}
+
 static int
 parse_type(struct conf_state *st, const char *s, enum pc_parent_type *t)
 {
@@ -80,6 +93,8 @@ cmd_parent(struct conf_state *st, size_t argc, char **argv)
 	bool                any;
 
 	memset(&p, 0, sizeof(p));
+	if (extra_words(st, argc, argv) != 0)
+		return -1;
 	if (conf_uint(argv[1], 0, 1000, &w) != 0)
 		return conf_err(st, argv[1], "weight must be 0..1000");
 	if (parse_type(st, argv[2], &p.type) != 0)

@@ -12,7 +12,7 @@
 #include "conf/state.h"
 
 /* Option letters of 3proxy that portcullis does not implement yet. */
-static const char later_opts[] = "aubcCDfFgHhINoPsSTUxX";
+static const char later_opts[] = "aubcCDfFgHhINoPsTUxX";
 
 static int
 opt_ext(struct conf_state *st, struct pc_service *svc, const char *v,
@@ -179,6 +179,17 @@ option(struct conf_state *st, struct pc_service *svc, const char *o,
 		if (opt_fampref(svc, o) == 0)
 			return 0;
 		break;
+	case 'S': {
+		/* 3proxy's per-service stacksize: no threads here */
+		uint32_t n;
+
+		if (conf_uint(v + (*v == '-'), 0, INT32_MAX, &n) != 0)
+			return conf_err(st, o, "invalid number");
+		conf_warn(st, "-S: ignored: it sizes 3proxy's thread per "
+		    "connection; portcullis workers are event-driven and "
+		    "have none");
+		return 0;
+	}
 	}
 	if (strchr(later_opts, o[1]) != NULL)
 		return conf_err(st, o, "not supported yet: option -%c", o[1]);

@@ -47,7 +47,7 @@ static const struct cmd cmds[] = {
 	{ "nscache6",    1, 1, cmd_nscache },
 	{ "nserver",     1, 1, cmd_nserver },
 	{ "nsrecord",    2, 2, cmd_nsrecord },
-	{ "parent",      4, 6, cmd_parent },
+	{ "parent",      4, MANY, cmd_parent },
 	{ "parentretries", 1, 1, cmd_parentretries },
 	{ "noconnlim",   0, 7, cmd_connlim },
 	{ "nocountall",  0, 7, cmd_count },
@@ -68,6 +68,7 @@ static const struct cmd cmds[] = {
 	{ "admin",       0, MANY, cmd_service },
 	{ "socks",       0, MANY, cmd_service },
 	{ "stacksize",   1, 1, cmd_stacksize },
+	{ "system",      1, 1, cmd_system },
 	{ "tcppm",       0, MANY, cmd_service },
 	{ "udppm",       0, MANY, cmd_service },
 	{ "dnspr",       0, MANY, cmd_service },
@@ -84,7 +85,7 @@ static const char *const unsupported[] = {
 	/* general commands */
 	"authnserver", "backlog", "delimchar", "dialer",
 	"filtermaxsize", "force", "logdump", "maxseg", "noforce", "plugin",
-	"radius", "system", "writable",
+	"radius", "writable",
 	/* TLS */
 	"ssl_certcache", "ssl_cli", "ssl_client", "ssl_client_alpn",
 	"ssl_client_ca_dir", "ssl_client_ca_file", "ssl_client_ca_store",

@@ -87,6 +87,7 @@ int   cmd_maxconn(struct conf_state *, size_t, char **);
 int   cmd_workers(struct conf_state *, size_t, char **);
 int   cmd_timeouts(struct conf_state *, size_t, char **);
 int   cmd_stacksize(struct conf_state *, size_t, char **);
+int   cmd_system(struct conf_state *, size_t, char **);
 int   cmd_nserver(struct conf_state *, size_t, char **);
 int   cmd_nscache(struct conf_state *, size_t, char **);
 int   cmd_nsrecord(struct conf_state *, size_t, char **);

@@ -550,7 +550,17 @@ test_services(void)
 	pc_config_free(c);
 	FAILS("proxy -rhost\n", "t.cfg:1: -rhost: expected -rHOST:PORT");
 	FAILS("proxy -R1\n", "t.cfg:1: -R1: -R is a tcppm option");
-	FAILS("proxy -S100\n", "t.cfg:1: -S100: not supported yet: option -S");
+	FAILS("proxy -Sx\n", "t.cfg:1: -Sx: invalid number");
+	c = load("stacksize -5000\nproxy -S-100 -p3128\nsocks -S65536\n");
+	CHECK(c != NULL);   /* accepted, with a warning (no threads) */
+	pc_config_free(c);
+	FAILS("system \"echo hi\"\n", "t.cfg:1: system: refused: portcullis "
+	    "runs no shell command from its configuration (3proxy runs it as "
+	    "root at every start and reload); run it before the server, e.g. "
+	    "ExecStartPre= of the systemd unit");
+	FAILS("allow *\nparent 1000 http 192.168.1.2 80 * * * 80\n",
+	    "t.cfg:2: *: words after the password (3proxy ignores them; ACL "
+	    "fields belong on the allow line before)");
 	FAILS("proxy -nilo\n", "t.cfg:1: -nilo: not supported yet: option -ni "
 	    "(network namespaces)");
 	FAILS("proxy -z\n", "t.cfg:1: -z: invalid option");
@@ -667,7 +677,10 @@ test_globals(void)
 	    "nserver ::1\n", "t.cfg:6: ::1: too many name servers (at most 5)");
 	FAILS("nscache x\n", "t.cfg:1: x: invalid cache size (expected 0 to "
 	    "16777216)");
-	FAILS("nsrecord a b\n", "t.cfg:1: b: invalid address");
+	FAILS("nsrecord a b/\n", "t.cfg:1: b/: invalid address");
+	FAILS("nsrecord a www.example.org\n", "t.cfg:1: www.example.org: an "
+	    "address, not a host name (names are not resolved while the "
+	    "configuration is read)");
 	FAILS("nsrecord a/b 1.2.3.4\n", "t.cfg:1: a/b: invalid host name");
 	FAILS("nsrecord a\n", "t.cfg:1: nsrecord: wrong number of arguments "
 	    "(expected 2)");
@@ -869,7 +882,7 @@ test_refused(void)
 		"imapp",
 		"tlspr", "auto",
 		"logdump", "delimchar",
-		"radius", "authnserver", "dialer", "system",
+		"radius", "authnserver", "dialer",
 		"writable", "plugin", "filtermaxsize", "force",
 		"noforce", "maxseg", "backlog", "ssl_mitm", "ssl_server_cert",
 		"pcre", "pcre_rewrite", "transparent",
