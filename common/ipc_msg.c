@@ -302,6 +302,11 @@ pc_msg_stats_enc(uint8_t *buf, uint32_t gen, const struct pc_msg_stats *m)
 	pc_ipcw_u64(&w, m->accepted);
 	pc_ipcw_u32(&w, m->dropped_logs);
 	pc_ipcw_u8(&w, m->draining);
+	pc_ipcw_u64(&w, m->bw_waits);
+	pc_ipcw_u64(&w, m->bw_wait_ms);
+	pc_ipcw_u64(&w, m->dns_lookups);
+	pc_ipcw_u64(&w, m->dns_hits);
+	pc_ipcw_u64(&w, m->dns_failures);
 	return pc_ipcw_finish(&w);
 }
 
@@ -312,7 +317,13 @@ pc_msg_stats_dec(struct pc_ipcr *r, struct pc_msg_stats *m)
 	m->accepted = pc_ipcr_u64(r);
 	m->dropped_logs = pc_ipcr_u32(r);
 	m->draining = pc_ipcr_u8(r);
-	if (m->draining > 1)
+	m->bw_waits = pc_ipcr_u64(r);
+	m->bw_wait_ms = pc_ipcr_u64(r);
+	m->dns_lookups = pc_ipcr_u64(r);
+	m->dns_hits = pc_ipcr_u64(r);
+	m->dns_failures = pc_ipcr_u64(r);
+	if (m->draining > 1 || m->dns_hits > m->dns_lookups ||
+	    m->dns_failures > m->dns_lookups)
 		r->err = 1;
 	return pc_ipcr_end(r);
 }
@@ -353,6 +364,7 @@ pc_msg_admin_req_enc(uint8_t *buf, uint32_t gen, uint32_t id,
 
 	pc_ipcw_init(&w, buf, PC_IPC_MAX, PC_IPC_ADMIN_REQ, id, gen);
 	pc_ipcw_u8(&w, m->kind);
+	pc_ipcw_u32(&w, m->arg);
 	return pc_ipcw_finish(&w);
 }
 
@@ -360,20 +372,28 @@ int
 pc_msg_admin_req_dec(struct pc_ipcr *r, struct pc_msg_admin_req *m)
 {
 	m->kind = pc_ipcr_u8(r);
-	if (m->kind > PC_ADMIN_USERS)
+	m->arg = pc_ipcr_u32(r);
+	if (m->kind >= PC_ADMIN__MAX ||
+	    (m->kind == PC_ADMIN_METRICS && m->arg >= PC_IPC_ADMIN_TOTAL))
 		r->err = 1;
 	return pc_ipcr_end(r);
 }
 
 /* The reply has fixed room for both lists (ipc_msg.h): 13 KB at most, so
- * a full reply always fits in one message. */
+ * a full reply always fits in one message; a reply with text carries no
+ * list (the encoder refuses both at once). */
 size_t
 pc_msg_admin_rep_enc(uint8_t *buf, uint32_t gen, uint32_t id,
     const struct pc_msg_admin_rep *m)
 {
 	struct pc_ipcw w;
 
-	if (m->nrows > PC_IPC_ADMIN_ROWS || m->nusers > PC_IPC_ADMIN_NAMES)
+	size_t tlen = strnlen(m->text, sizeof(m->text));
+
+	if (m->nrows > PC_IPC_ADMIN_ROWS || m->nusers > PC_IPC_ADMIN_NAMES ||
+	    tlen > PC_IPC_ADMIN_TEXT || (tlen > 0 && m->nrows + m->nusers > 0) ||
+	    m->total > PC_IPC_ADMIN_TOTAL || m->offset > m->total ||
+	    tlen > m->total - m->offset)
 		return 0;
 	pc_ipcw_init(&w, buf, PC_IPC_MAX, PC_IPC_ADMIN_REP, id, gen);
 	pc_ipcw_u8(&w, m->kind);
@@ -395,6 +415,9 @@ pc_msg_admin_rep_enc(uint8_t *buf, uint32_t gen, uint32_t id,
 		pc_ipcw_str(&w, m->users[i].name, PC_IPC_USER_MAX);
 		pc_ipcw_u8(&w, m->users[i].type);
 	}
+	pc_ipcw_u32(&w, m->total);
+	pc_ipcw_u32(&w, m->offset);
+	pc_ipcw_str(&w, m->text, PC_IPC_ADMIN_TEXT);
 	return pc_ipcw_finish(&w);
 }
 
@@ -404,7 +427,7 @@ pc_msg_admin_rep_dec(struct pc_ipcr *r, struct pc_msg_admin_rep *m)
 	m->kind = pc_ipcr_u8(r);
 	m->code = pc_ipcr_u32(r);
 	m->nrows = pc_ipcr_u16(r);
-	if (m->kind > PC_ADMIN_USERS || m->nrows > PC_IPC_ADMIN_ROWS)
+	if (m->kind >= PC_ADMIN__MAX || m->nrows > PC_IPC_ADMIN_ROWS)
 		r->err = 1;
 	for (uint16_t i = 0; i < m->nrows && !r->err; i++) {
 		struct pc_admin_row *row = &m->rows[i];
@@ -428,8 +451,21 @@ pc_msg_admin_rep_dec(struct pc_ipcr *r, struct pc_msg_admin_rep *m)
 		if (m->users[i].type > 3)
 			r->err = 1;
 	}
-	if (r->err)
+	m->total = pc_ipcr_u32(r);
+	m->offset = pc_ipcr_u32(r);
+	pc_ipcr_str(r, m->text, PC_IPC_ADMIN_TEXT);
+	if (!r->err) {
+		size_t tlen = strlen(m->text);
+
+		if (m->total > PC_IPC_ADMIN_TOTAL || m->offset > m->total ||
+		    tlen > m->total - m->offset ||
+		    (tlen > 0 && m->nrows + m->nusers > 0))
+			r->err = 1;
+	}
+	if (r->err) {
 		m->nrows = m->nusers = 0;
+		m->text[0] = '\0';
+	}
 	return pc_ipcr_end(r);
 }
 

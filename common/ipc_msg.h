@@ -84,11 +84,18 @@ struct pc_msg_auth_rep {
 	char     user[PC_IPC_USER_MAX + 1];
 };
 
+/* Figures since the worker started (the master adds the difference to
+ * its books at each heartbeat, so they survive the process). */
 struct pc_msg_stats {
 	uint32_t active;    /* connections open now */
 	uint64_t accepted;  /* since start */
 	uint32_t dropped_logs;
 	uint8_t  draining;
+	uint64_t bw_waits;     /* times a bandwidth limit held a transfer */
+	uint64_t bw_wait_ms;   /* the time they were held, in all */
+	uint64_t dns_lookups;  /* names to resolve (not address literals) */
+	uint64_t dns_hits;     /* of them answered from the cache */
+	uint64_t dns_failures; /* of them that did not resolve */
 };
 
 struct pc_msg_drain {
@@ -99,17 +106,26 @@ struct pc_msg_drain {
  * worker asking is killed).  STATS: the connection figures of the asking
  * worker's generation, one row per worker slot.  RELOAD: the master
  * reloads as on SIGHUP.  USERS: the names of `users` and their password
- * type, never the passwords (workers wipe their own copy of the table). */
+ * type, never the passwords (workers wipe their own copy of the table).
+ * METRICS: the master's books as Prometheus text, in pieces: arg is the
+ * offset wanted; offset 0 takes a new snapshot, the later pieces come
+ * from that snapshot, so one scrape is consistent. */
 enum pc_admin_kind {
-	PC_ADMIN_STATS = 0, PC_ADMIN_RELOAD = 1, PC_ADMIN_USERS = 2
+	PC_ADMIN_STATS = 0, PC_ADMIN_RELOAD = 1, PC_ADMIN_USERS = 2,
+	PC_ADMIN_METRICS = 3, PC_ADMIN__MAX
 };
 
 struct pc_msg_admin_req {
-	uint8_t kind;      /* enum pc_admin_kind */
+	uint8_t  kind;     /* enum pc_admin_kind */
+	uint32_t arg;      /* METRICS: offset into the text */
 };
 
 #define PC_IPC_ADMIN_ROWS  128   /* worker slots in one reply */
 #define PC_IPC_ADMIN_NAMES 40    /* user names in one reply */
+/* Text of one reply (METRICS): a reply with text has no rows and no
+ * names, so it fits one message. */
+#define PC_IPC_ADMIN_TEXT  16000
+#define PC_IPC_ADMIN_TOTAL (4u << 20)  /* whole text, all pieces */
 
 /* state: 0 starting, 1 serving, 2 draining; pid 0: an empty slot (waiting
  * to be respawned).  accepted counts since that process started. */
@@ -129,7 +145,8 @@ struct pc_admin_user {
 
 /* code: 0 done, 1 refused (e.g. a reload while stopping).  rows for
  * STATS, users for USERS; nusers_total: every name the master has, also
- * those that did not fit. */
+ * those that did not fit.  METRICS: text is the piece at offset of a
+ * text of total bytes (offset + strlen(text) <= total). */
 struct pc_msg_admin_rep {
 	uint8_t              kind;
 	uint32_t             code;
@@ -138,6 +155,9 @@ struct pc_msg_admin_rep {
 	uint16_t             nusers;
 	uint32_t             nusers_total;
 	struct pc_admin_user users[PC_IPC_ADMIN_NAMES];
+	uint32_t             total;
+	uint32_t             offset;
+	char                 text[PC_IPC_ADMIN_TEXT + 1];
 };
 
 /* One access-log record: every field a logformat macro can name.  The

@@ -24,7 +24,7 @@ TEST_PKGS="$BUILD_PKGS clang libclang-rt-14-dev python3-pytest python3-socks \
 python3-dnspython python3-pyftpdlib python3-aiosmtpd curl socat \
 netcat-openbsd dnsutils dnsmasq-base nginx-light wrk procps iproute2 \
 unixodbc libsqliteodbc odbc-postgresql postgresql mandoc groff-base \
-debhelper dpkg-dev fakeroot lintian adduser"
+debhelper dpkg-dev fakeroot lintian adduser python3-prometheus-client"
 
 usage() {
 	echo "usage: $0 build|test" >&2

@@ -14,6 +14,7 @@
 #include "master/listen.h"
 #include "master/logwrite.h"
 #include "master/master.h"
+#include "master/metrics.h"
 
 struct master M = { .epfd = -1, .sigfd = -1, .next_gen = 1 };
 
@@ -75,6 +76,8 @@ gen_new(struct pc_config *cfg)
 		cfg->connstates = p;
 	}
 	g->svcs = xcalloc(cfg->nsvcs + 1, sizeof(*g->svcs));
+	for (size_t s = 0; s < cfg->nsvcs; s++)
+		g->svcs[s].book = metrics_svc_book(&cfg->svcs[s]);
 	for (size_t s = 0; s < cfg->nsvcs; s++)
 		g->nworkers += cfg->svcs[s].workers;
 	g->workers = xcalloc(g->nworkers + 1, sizeof(*g->workers));

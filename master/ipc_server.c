@@ -21,6 +21,7 @@
 #include "master/authcache.h"
 #include "master/ipc_server.h"
 #include "master/logwrite.h"
+#include "master/metrics.h"
 #include "master/spawn.h"
 
 #define RECV_BATCH 64   /* messages per wake-up, then let others in */
@@ -195,20 +196,21 @@ on_log(struct worker *w, struct pc_ipcr *r)
 	static struct logbuf    lb;
 	uint16_t                count;
 
-	lb.len = 0;
+	lb.len = lb.nrec = 0;
 	if (pc_msg_log_count(r, &count) != 0)
 		goto bad;
 	for (uint16_t i = 0; i < count; i++) {
 		if (pc_msg_log_next(r, &rec) != 0 || rec.svc != w->svc)
 			goto bad;
 		logbuf_add(&lb, w->gen, w->svc, &rec);
+		metrics_record(w->gen->svcs[w->svc].book, &rec);
 	}
 	if (pc_ipcr_end(r) != 0)
 		goto bad;
 	logbuf_flush(&lb, w->gen, w->svc);
 	return;
 bad:
-	lb.len = 0;
+	lb.len = lb.nrec = 0;
 	worker_kill(w, "malformed LOG batch");
 }
 
@@ -225,6 +227,7 @@ on_stats(struct worker *w, struct pc_ipcr *r)
 		log_warnx("%s pid %ld: dropped %u access-log records (IPC "
 		    "queue full)", worker_name(w), (long)w->pid,
 		    (unsigned)(s.dropped_logs - w->dropped_logs));
+	metrics_stats(w, &s);
 	w->dropped_logs = s.dropped_logs;
 	w->active = s.active;
 	w->accepted = s.accepted;

@@ -47,7 +47,17 @@ static struct {
 	struct qmsg   q[QUEUE_MAX];
 	size_t        qhead, qlen;
 	unsigned long dropped;      /* since the last report */
+	uint64_t      dropped_total, retries, starts;
 } H = { .fd = -1 };
+
+void
+logodbc_figures(struct logodbc_figures *f)
+{
+	f->queued = H.qlen;
+	f->retries = H.retries;
+	f->restarts = H.starts > 0 ? H.starts - 1 : 0;
+	f->dropped = H.dropped_total;
+}
 
 /* The helper: no master handler, no other descriptor, no user password. */
 static void __attribute__((noreturn))
@@ -93,6 +103,7 @@ start(void)
 		return;
 	}
 	H.pid = pid;
+	H.starts++;
 	H.fd = sv[0];
 	H.started_ms = now_ms();
 	H.restart_at = 0;
@@ -121,6 +132,7 @@ flush(void)
 			if (errno == EINTR)
 				continue;
 			/* EAGAIN: busy; EPIPE: dying, the reaper restarts it */
+			H.retries++;
 			return;
 		}
 		free(m->p);
@@ -153,6 +165,7 @@ enqueue(const struct pc_logtarget *t, const char *sql, size_t n)
 	char       *m, *p;
 
 	if (H.qlen == QUEUE_MAX || need > LOGODBC_MSG_MAX) {
+		H.dropped_total++;
 		if (H.dropped++ == 0)
 			log_warnx("ODBC log: the helper's queue is full (%d "
 			    "records), dropping records", QUEUE_MAX);

@@ -30,6 +30,14 @@ void    logodbc_send(const struct pc_logtarget *t, const char *buf,
  * copy, or rec itself. */
 const struct pc_logrec *logodbc_sqlsafe(const struct pc_logrec *rec,
 	    const char *logformat);
+/* For the metrics: statements held now, times the helper was busy and
+ * the queue was kept for later, helper starts after the first, and
+ * statements dropped since the start. */
+struct logodbc_figures {
+	size_t   queued;
+	uint64_t retries, restarts, dropped;
+};
+void    logodbc_figures(struct logodbc_figures *f);
 /* For the reaper: true when pid was the helper (restarted by the tick). */
 bool    logodbc_reaped(pid_t pid, int status);
 /* Restarts a dead helper, retries the queue; the next deadline or 0. */

@@ -24,6 +24,7 @@
 
 static int           sock = -1;
 static unsigned long dropped;
+static unsigned long dropped_total;   /* for the metrics */
 static bool          warned;
 
 static int
@@ -55,6 +56,7 @@ static void
 report(int err)
 {
 	dropped++;
+	dropped_total++;
 	if (warned)
 		return;
 	warned = true;
@@ -89,6 +91,12 @@ send_one(const char *msg, size_t len)
 		logsyslog_reset();
 	}
 	report(errno);
+}
+
+unsigned long
+logsyslog_dropped_total(void)
+{
+	return dropped_total;
 }
 
 void

@@ -14,5 +14,7 @@ void logsyslog_send(const char *ident, const char *buf, size_t len);
 /* Closes the socket (reconnected on the next send): after SIGUSR2 and
  * reloads, so a restarted daemon is found again. */
 void logsyslog_reset(void);
+/* Messages dropped since the start (for the metrics). */
+unsigned long logsyslog_dropped_total(void);
 
 #endif

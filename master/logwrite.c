@@ -22,6 +22,7 @@
 #include "master/logsyslog.h"
 #include "master/logwrite.h"
 #include "master/master.h"
+#include "master/metrics.h"
 
 #define LOG_FILE_FLAGS (O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW)
 #define LOG_FILE_MODE  0640
@@ -169,9 +170,11 @@ logbuf_add(struct logbuf *b, const struct gen *g, size_t svc,
 	b->len += logfmt_format(b->p + b->len, LOGFMT_LINE_MAX, s->logformat,
 	    rec, s->listen.port);
 	b->p[b->len++] = '\n';
+	b->nrec++;
 }
 
-static void
+/* 0 all written, -1 not (reported). */
+static int
 write_all(int fd, const char *p, size_t n, const char *what)
 {
 	static char failed_for[256];
@@ -188,13 +191,14 @@ write_all(int fd, const char *p, size_t n, const char *what)
 				snprintf(failed_for, sizeof(failed_for), "%s",
 				    what);
 			}
-			return;
+			return -1;
 		}
 		p += w;
 		n -= (size_t)w;
 	}
 	if (strcmp(failed_for, what) == 0)
 		failed_for[0] = '\0';
+	return 0;
 }
 
 void
@@ -202,23 +206,35 @@ logbuf_flush(struct logbuf *b, struct gen *g, size_t svc)
 {
 	int                        l = target(g, svc);
 	const struct pc_logtarget *t;
+	struct logodbc_figures     o;
+	uint64_t                   lost = 0;
 
 	if (l < 0 || b->len == 0) {
-		b->len = 0;
+		b->len = b->nrec = 0;
 		return;
 	}
 	t = &g->cfg->logs[l];
-	if (t->kind == PC_LOG_SYSLOG)
+	if (t->kind == PC_LOG_SYSLOG) {
+		lost = logsyslog_dropped_total();
 		logsyslog_send(t->path, b->p, b->len);
-	else if (t->kind == PC_LOG_ODBC)
+		lost = logsyslog_dropped_total() - lost;
+	} else if (t->kind == PC_LOG_ODBC) {
+		logodbc_figures(&o);
+		lost = o.dropped;
 		logodbc_send(t, b->p, b->len);
-	else {
+		logodbc_figures(&o);
+		lost = o.dropped - lost;
+	} else {
 		if (t->rot != PC_ROT_NONE)
 			logrotate_check();
-		write_all(g->logfds[l], b->p, b->len,
-		    t->kind == PC_LOG_FILE ? g->lognames[l] : "stdout");
+		if (write_all(g->logfds[l], b->p, b->len,
+		    t->kind == PC_LOG_FILE ? g->lognames[l] : "stdout") != 0)
+			lost = b->nrec;
 	}
-	b->len = 0;
+	if (lost > b->nrec)
+		lost = b->nrec;
+	metrics_log(t, b->nrec - (size_t)lost, (size_t)lost);
+	b->len = b->nrec = 0;
 }
 
 void
@@ -226,7 +242,7 @@ logbuf_free(struct logbuf *b)
 {
 	free(b->p);
 	b->p = NULL;
-	b->len = b->cap = 0;
+	b->len = b->cap = b->nrec = 0;
 }
 
 static const char *

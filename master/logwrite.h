@@ -26,6 +26,7 @@ int  logs_switch(struct gen *g, size_t i, const char *name);
 struct logbuf {
 	char  *p;
 	size_t len, cap;
+	size_t nrec;               /* records in p (for the metrics) */
 };
 /* Appends rec formatted with service svc's logformat and a newline. */
 void logbuf_add(struct logbuf *b, const struct gen *g, size_t svc,

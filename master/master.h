@@ -42,6 +42,7 @@ struct worker {
 	enum w_state   state;
 	bool           draining;     /* DRAIN or SHUTDOWN sent */
 	bool           violated;     /* killed by the master for cause */
+	const char    *kill_reason;  /* why (a literal), when violated */
 	int64_t        spawned_ms;
 	int64_t        last_msg_ms;
 	int64_t        drain_deadline_ms;
@@ -51,6 +52,7 @@ struct worker {
 	uint32_t       active;       /* connection gauge from STATS */
 	uint64_t       accepted;     /* since the process started, STATS */
 	uint32_t       dropped_logs;
+	struct pc_msg_stats seen;    /* last STATS (metrics.c's growth) */
 	struct outmsg *q;            /* ring of OUTQ_CAP, allocated lazily */
 	size_t         qhead, qlen;
 	size_t         auth_queued;  /* AUTH_REP in q not yet sent */
@@ -63,6 +65,7 @@ struct gen_svc {
 	bool     back_claimed;
 	bool     announced;          /* "Accepting connections" written */
 	unsigned early_deaths;       /* consecutive deaths before READY */
+	size_t   book;               /* metrics.c's book of the service */
 };
 
 struct gen {

@@ -18,6 +18,7 @@
 #include "master/archiver.h"
 #include "master/logodbc.h"
 #include "master/ipc_server.h"
+#include "master/metrics.h"
 #include "master/reap.h"
 #include "master/spawn.h"
 
@@ -70,6 +71,7 @@ decide(struct worker *w, int status, int64_t now)
 	if (w->gen != M.cur || M.stopping || w->draining ||
 	    (WIFEXITED(status) && WEXITSTATUS(status) == PC_EX_CONFIG))
 		return;
+	metrics_restart(w, status);
 	quick = ready && !w->violated &&
 	    (w->last_crash_ms == 0 || now - w->last_crash_ms > QUICK_AFTER_MS);
 	w->crashes = quick ? 0 : w->crashes + 1;

@@ -24,6 +24,7 @@
 #include "master/listen.h"
 #include "master/logwrite.h"
 #include "master/master.h"
+#include "master/metrics.h"
 #include "master/monitor.h"
 #include "master/authcache.h"
 #include "master/counters.h"
@@ -78,11 +79,13 @@ start(void)
 	if ((cfg = master_load_config(err, sizeof(err))) == NULL) {
 		log_warnx("reload failed, keeping the running configuration: "
 		    "%s", err);
+		metrics_reload(false);
 		return;
 	}
 	if (prepare(cfg, &ids, err, sizeof(err)) != 0) {
 		log_warnx("reload failed, keeping the running configuration: "
 		    "%s", err);
+		metrics_reload(false);
 		pc_config_free(cfg);
 		return;
 	}
@@ -91,6 +94,7 @@ start(void)
 	    logs_open(g, err, sizeof(err)) != 0) {
 		log_warnx("reload failed, keeping the running configuration: "
 		    "%s", err);
+		metrics_reload(false);
 		M.next_gen--;
 		gen_free(g);
 		free(ids.jail);
@@ -107,6 +111,7 @@ start(void)
 	spawn_gen(g);
 	in_progress = true;
 	ready_deadline = now_ms() + READY_TIMEOUT_MS;
+	metrics_reload(true);
 	log_info("generation %u started", (unsigned)g->id);
 }
 

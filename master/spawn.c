@@ -91,11 +91,14 @@ reset_slot(struct worker *w, pid_t pid, int fd)
 	w->state = W_STARTING;
 	w->draining = false;
 	w->violated = false;
+	w->kill_reason = NULL;
 	w->spawned_ms = now;
 	w->last_msg_ms = now;
 	w->respawn_at_ms = 0;
 	w->active = 0;
 	w->dropped_logs = 0;
+	w->accepted = 0;
+	memset(&w->seen, 0, sizeof(w->seen));
 	w->qhead = w->qlen = 0;
 	w->auth_queued = 0;
 }
@@ -178,6 +181,7 @@ worker_kill(struct worker *w, const char *why)
 	log_warnx("%s pid %ld: %s: killing it", worker_name(w), (long)w->pid,
 	    why);
 	w->violated = true;
+	w->kill_reason = why;
 	kill(w->pid, SIGKILL);
 	worker_close_ipc(w);
 }

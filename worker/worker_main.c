@@ -195,5 +195,6 @@ worker_main(const struct pc_worker_args *a)
 	ipc_send_ready(&ready);
 	if (ev_run(&stop) != 0)
 		_exit(1);
+	ipc_client_last_stats();
 	_exit(0);
 }

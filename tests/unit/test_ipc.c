@@ -178,7 +178,8 @@ test_auth(void)
 static void
 test_stats_drain_shutdown(void)
 {
-	struct pc_msg_stats s = { 12, 0x123456789ULL, 4, 1 }, os;
+	struct pc_msg_stats s = { 12, 0x123456789ULL, 4, 1, 7, 3500, 20, 5,
+		2 }, os;
 	struct pc_msg_drain d = { 300 }, od;
 	struct pc_ipcr      r;
 	struct pc_ipc_hdr   h;
@@ -191,6 +192,19 @@ test_stats_drain_shutdown(void)
 	CHECK(os.accepted == 0x123456789ULL);
 	CHECK_EQ_INT(os.dropped_logs, 4);
 	CHECK_EQ_INT(os.draining, 1);
+	CHECK(os.bw_waits == 7 && os.bw_wait_ms == 3500);
+	CHECK(os.dns_lookups == 20 && os.dns_hits == 5 &&
+	    os.dns_failures == 2);
+	/* more cache hits or failures than lookups cannot be */
+	s.dns_hits = 21;
+	n = pc_msg_stats_enc(buf, 1, &s);
+	CHECK(open_msg(buf, n, &r, PC_IPC_STATS, 1) == 0);
+	CHECK(pc_msg_stats_dec(&r, &os) == -1);
+	s.dns_hits = 5;
+	s.dns_failures = 21;
+	n = pc_msg_stats_enc(buf, 1, &s);
+	CHECK(open_msg(buf, n, &r, PC_IPC_STATS, 1) == 0);
+	CHECK(pc_msg_stats_dec(&r, &os) == -1);
 
 	n = pc_msg_drain_enc(buf, 2, &d);
 	CHECK(open_msg(buf, n, &r, PC_IPC_DRAIN, 2) == 0);
@@ -343,19 +357,61 @@ static void
 test_admin(void)
 {
 	static struct pc_msg_admin_rep m, o;
-	struct pc_msg_admin_req        q = { PC_ADMIN_RELOAD }, oq;
+	struct pc_msg_admin_req        q = { PC_ADMIN_RELOAD, 0 }, oq;
 	struct pc_ipcr                 r;
 	size_t                         n;
 
 	n = pc_msg_admin_req_enc(buf, 5, 77, &q);
-	CHECK_EQ_INT(n, 16 + 1);
+	CHECK_EQ_INT(n, 16 + 5);
 	CHECK(open_msg(buf, n, &r, PC_IPC_ADMIN_REQ, 5) == 0);
 	CHECK(pc_msg_admin_req_dec(&r, &oq) == 0);
 	CHECK_EQ_INT(oq.kind, PC_ADMIN_RELOAD);
 	/* an unknown kind is refused */
-	buf[16] = PC_ADMIN_USERS + 1;
+	buf[16] = PC_ADMIN__MAX;
 	CHECK(open_msg(buf, n, &r, PC_IPC_ADMIN_REQ, 5) == 0);
 	CHECK(pc_msg_admin_req_dec(&r, &oq) == -1);
+	/* METRICS: an offset, below the bound of a whole text */
+	q.kind = PC_ADMIN_METRICS;
+	q.arg = 16000;
+	n = pc_msg_admin_req_enc(buf, 5, 78, &q);
+	CHECK(open_msg(buf, n, &r, PC_IPC_ADMIN_REQ, 5) == 0);
+	CHECK(pc_msg_admin_req_dec(&r, &oq) == 0);
+	CHECK_EQ_INT(oq.arg, 16000);
+	q.arg = PC_IPC_ADMIN_TOTAL;
+	n = pc_msg_admin_req_enc(buf, 5, 78, &q);
+	CHECK(open_msg(buf, n, &r, PC_IPC_ADMIN_REQ, 5) == 0);
+	CHECK(pc_msg_admin_req_dec(&r, &oq) == -1);
+
+	/* a text piece: the longest fits one message */
+	memset(&m, 0, sizeof(m));
+	m.kind = PC_ADMIN_METRICS;
+	m.total = 40000;
+	m.offset = 16000;
+	memset(m.text, 'x', PC_IPC_ADMIN_TEXT);
+	n = pc_msg_admin_rep_enc(buf, 5, 78, &m);
+	CHECK(n > 0 && n <= PC_IPC_MAX);
+	CHECK(open_msg(buf, n, &r, PC_IPC_ADMIN_REP, 5) == 0);
+	CHECK(pc_msg_admin_rep_dec(&r, &o) == 0);
+	CHECK_EQ_INT(o.total, 40000);
+	CHECK_EQ_INT(o.offset, 16000);
+	CHECK_EQ_INT(strlen(o.text), PC_IPC_ADMIN_TEXT);
+	/* a piece past the total, or text beside rows, is refused by the
+	 * encoder; forged on the wire, by the decoder */
+	m.offset = 30000;
+	CHECK_EQ_INT(pc_msg_admin_rep_enc(buf, 5, 78, &m), 0);
+	m.offset = 0;
+	m.nrows = 1;
+	CHECK_EQ_INT(pc_msg_admin_rep_enc(buf, 5, 78, &m), 0);
+	m.nrows = 0;
+	n = pc_msg_admin_rep_enc(buf, 5, 78, &m);
+	memcpy(buf2, buf, n);
+	{
+		uint32_t t = 100;   /* total below offset + text */
+		memcpy(buf2 + 16 + 1 + 4 + 2 + 2 + 4, &t, 4);
+	}
+	CHECK(open_msg(buf2, n, &r, PC_IPC_ADMIN_REP, 5) == 0);
+	CHECK(pc_msg_admin_rep_dec(&r, &o) == -1);
+	CHECK_EQ_INT(o.text[0], '\0');
 
 	/* a full reply: every row and every name, longest names */
 	memset(&m, 0, sizeof(m));
@@ -426,9 +482,9 @@ test_admin(void)
 	}
 	CHECK(open_msg(buf2, n - 1, &r, PC_IPC_ADMIN_REP, 5) == 0);
 	CHECK(pc_msg_admin_rep_dec(&r, &o) == -1);
-	/* a user type out of range */
+	/* a user type out of range (total, offset, empty text follow) */
 	memcpy(buf2, buf, n);
-	buf2[n - 1] = 4;
+	buf2[n - 1 - 10] = 4;
 	CHECK(open_msg(buf2, n, &r, PC_IPC_ADMIN_REP, 5) == 0);
 	CHECK(pc_msg_admin_rep_dec(&r, &o) == -1);
 }

@@ -7,6 +7,7 @@
 
 #include "worker/core/bandlim.h"
 #include "worker/core/conn.h"
+#include "worker/core/wstats.h"
 
 static uint64_t
 now_ns(void)
@@ -140,7 +141,12 @@ bandlim_reserve(const struct bl_set *s, size_t n)
 		if (start - now > wait)
 			wait = start - now;
 	}
-	return (wait + 999999) / 1000000;
+	wait = (wait + 999999) / 1000000;
+	if (wait > 0) {
+		wstats.bw_waits++;
+		wstats.bw_wait_ms += wait;
+	}
+	return wait;
 }
 
 void

@@ -16,6 +16,7 @@
 #include "common/xmalloc.h"
 #include "worker/core/ev.h"
 #include "worker/core/ipc_client.h"
+#include "worker/core/wstats.h"
 
 #define OUTQ        64         /* queued messages while the socket is full */
 #define AUTH_MAX    1024       /* outstanding password checks */
@@ -43,6 +44,7 @@ struct pending_admin {
 	void         *arg;
 };
 
+struct pc_wstats                      wstats;
 static struct pending_admin           admins[ADMIN_MAX];
 static int                            ipcfd = -1;
 static uint32_t                       mygen;
@@ -253,9 +255,9 @@ admin_find(uint32_t id)
 }
 
 uint32_t
-ipc_admin(uint8_t kind, ipc_admin_cb *cb, void *arg)
+ipc_admin(uint8_t kind, uint32_t karg, ipc_admin_cb *cb, void *arg)
 {
-	struct pc_msg_admin_req req = { kind };
+	struct pc_msg_admin_req req = { kind, karg };
 	uint8_t                 buf[64];
 	struct pending_admin   *p = admin_find(0);
 	uint32_t                id;
@@ -384,15 +386,33 @@ on_io(struct ev_io *w, uint32_t revents)
 }
 
 static void
-on_stats(struct ev_timer *t)
+send_stats(void)
 {
 	struct pc_msg_stats s;
-	uint8_t             buf[64];
+	uint8_t             buf[128];
 
 	memset(&s, 0, sizeof(s));
 	hooks->stats(&s);
 	s.dropped_logs = dropped_logs;
+	s.bw_waits = wstats.bw_waits;
+	s.bw_wait_ms = wstats.bw_wait_ms;
+	s.dns_lookups = wstats.dns_lookups;
+	s.dns_hits = wstats.dns_hits;
+	s.dns_failures = wstats.dns_failures;
 	(void)send_msg(buf, pc_msg_stats_enc(buf, mygen, &s));
+}
+
+void
+ipc_client_last_stats(void)
+{
+	log_flush();
+	send_stats();
+}
+
+static void
+on_stats(struct ev_timer *t)
+{
+	send_stats();
 	if (nauths > 0)
 		auth_expire();
 	admin_expire();

@@ -28,6 +28,7 @@
 #include "worker/net/dns.h"
 #include "worker/net/dns_hosts.h"
 #include "worker/core/ev.h"
+#include "worker/core/wstats.h"
 
 #define MAX_SOCKS   16
 #define TTL_MIN_S   1
@@ -254,6 +255,8 @@ on_answer(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 		n = collect(res, q->pref, addrs, &ttl);
 	if (res != NULL)
 		ares_freeaddrinfo(res);
+	if (n == 0)
+		wstats.dns_failures++;
 	if (!q->cancelled) {
 		cache_put(q->name, q->pref, addrs, n, ttl);
 		q->cb(q->arg, n > 0 ? 0 : 100, addrs, n);
@@ -276,12 +279,15 @@ static_answer(const char *name, enum pc_family_pref pref, dns_cb *cb,
 		cb(arg, 0, &a, 1);
 		return 1;
 	}
+	wstats.dns_lookups++;
 	for (size_t i = 0; i < cfg->nnsrecords; i++) {
 		if (strcmp(cfg->nsrecords[i].name, name) != 0)
 			continue;
 		a = cfg->nsrecords[i].addr;
-		if (pc_addr_is_any(&a))
+		if (pc_addr_is_any(&a)) {
+			wstats.dns_failures++;
 			cb(arg, 100, NULL, 0);
+		}
 		else
 			cb(arg, 0, &a, 1);
 		return 1;
@@ -301,6 +307,7 @@ static_answer(const char *name, enum pc_family_pref pref, dns_cb *cb,
 		return 1;
 	}
 	if ((e = cache_get(name, pref)) != NULL) {
+		wstats.dns_hits++;
 		cb(arg, 0, e->addrs, e->n);
 		return 1;
 	}
@@ -316,6 +323,8 @@ dns_resolve(const char *name, enum pc_family_pref pref, dns_cb *cb,
 	char                       lname[NAME_MAX_ + 1];
 
 	if (name == NULL || strlen(name) > NAME_MAX_ || name[0] == '\0') {
+		wstats.dns_lookups++;
+		wstats.dns_failures++;
 		cb(arg, 100, NULL, 0);
 		return NULL;
 	}
@@ -323,6 +332,7 @@ dns_resolve(const char *name, enum pc_family_pref pref, dns_cb *cb,
 	if (static_answer(lname, pref, cb, arg))
 		return NULL;
 	if (!ready) {
+		wstats.dns_failures++;
 		cb(arg, 100, NULL, 0);
 		return NULL;
 	}

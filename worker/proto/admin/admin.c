@@ -33,7 +33,10 @@
 #define ADMIN_LINE 2048
 
 enum page { PG_INDEX, PG_STATS, PG_COUNTERS, PG_CONFIG, PG_RELOAD,
-	PG_NONE };
+	PG_METRICS, PG_NONE };
+
+#define CT_HTML    "text/html; charset=utf-8"
+#define CT_METRICS "text/plain; version=0.0.4; charset=utf-8"
 enum phase { AP_READ, AP_WAIT, AP_SEND };
 
 struct admin_state {
@@ -43,7 +46,9 @@ struct admin_state {
 	int              code;        /* %E logged at the end */
 	uint32_t         len, need;   /* bytes in buf; head + body wanted */
 	uint32_t         ipc_id;      /* ADMIN_REQ in flight, or 0 */
+	const char      *ctype;       /* Content-Type of a 200 (NULL: HTML) */
 	struct http_scan scan;
+	struct abuf      text;        /* pieces of a long answer (METRICS) */
 	struct abuf      out;
 	size_t           off;         /* of out sent */
 	char             buf[ADMIN_BUF];
@@ -94,9 +99,10 @@ respond(struct conn *c, int status, const struct abuf *body)
 		blen = page.len;
 	}
 	abuf_free(&st->out);
-	abuf_printf(&st->out, "HTTP/1.1 %d %s\r\nContent-Type: text/html; "
-	    "charset=utf-8\r\nContent-Length: %zu\r\nCache-Control: no-store"
-	    "\r\nConnection: close\r\n%s%s\r\n", status, reason(status), blen,
+	abuf_printf(&st->out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nCache-Control: no-store"
+	    "\r\nConnection: close\r\n%s%s\r\n", status, reason(status),
+	    status == 200 && st->ctype != NULL ? st->ctype : CT_HTML, blen,
 	    status == 401 ? "WWW-Authenticate: Basic realm=\"portcullis "
 	    "admin\"\r\n" : "",
 	    status == 405 ? "Allow: GET, HEAD, POST\r\n" : "");
@@ -123,6 +129,38 @@ fail(struct conn *c, int status, int code)
 	respond(c, status, NULL);
 }
 
+static void answered(void *arg, const struct pc_msg_admin_rep *rep);
+
+/* A piece of a long text: append it, ask for the next, or answer.  The
+ * master's figures are believed, but the pieces must follow each other
+ * and the whole stay under its bound. */
+static void
+piece(struct conn *c, const struct pc_msg_admin_rep *rep)
+{
+	struct admin_state *st = c->proto_state;
+	size_t              n;
+
+	if (rep == NULL || rep->offset != st->text.len ||
+	    rep->total > PC_IPC_ADMIN_TOTAL) {
+		fail(c, 503, 0);
+		return;
+	}
+	n = strlen(rep->text);
+	abuf_printf(&st->text, "%s", rep->text);
+	if (st->text.err) {
+		fail(c, 500, 21);
+		return;
+	}
+	if (st->text.len < rep->total && n > 0) {
+		if ((st->ipc_id = ipc_admin(PC_ADMIN_METRICS,
+		    (uint32_t)st->text.len, answered, c)) == 0)
+			fail(c, 503, 0);
+		return;
+	}
+	st->ctype = CT_METRICS;
+	respond(c, 200, &st->text);
+}
+
 static void
 answered(void *arg, const struct pc_msg_admin_rep *rep)
 {
@@ -131,6 +169,10 @@ answered(void *arg, const struct pc_msg_admin_rep *rep)
 	struct abuf         b = { 0 };
 
 	st->ipc_id = 0;
+	if (st->page == PG_METRICS) {
+		piece(c, rep);
+		return;
+	}
 	if (st->page == PG_STATS)
 		admin_page_stats(&b, rep);
 	else if (st->page == PG_RELOAD)
@@ -160,8 +202,9 @@ serve(struct conn *c)
 		return;
 	default:
 		kind = st->page == PG_STATS ? PC_ADMIN_STATS :
-		    st->page == PG_RELOAD ? PC_ADMIN_RELOAD : PC_ADMIN_USERS;
-		if ((st->ipc_id = ipc_admin(kind, answered, c)) == 0)
+		    st->page == PG_RELOAD ? PC_ADMIN_RELOAD :
+		    st->page == PG_METRICS ? PC_ADMIN_METRICS : PC_ADMIN_USERS;
+		if ((st->ipc_id = ipc_admin(kind, 0, answered, c)) == 0)
 			fail(c, 503, 0);
 		return;
 	}
@@ -188,6 +231,7 @@ page_of(const char *buf, struct http_span path)
 	static const struct { const char *p; enum page pg; } pages[] = {
 		{ "/", PG_INDEX }, { "/S", PG_STATS }, { "/C", PG_COUNTERS },
 		{ "/F", PG_CONFIG }, { "/R", PG_RELOAD },
+		{ "/metrics", PG_METRICS },
 	};
 	size_t n = 0;
 
@@ -414,6 +458,7 @@ admin_release(struct conn *c)
 	if (st == NULL)
 		return;
 	ipc_admin_cancel(st->ipc_id);
+	abuf_free(&st->text);
 	abuf_free(&st->out);
 	explicit_bzero(st, sizeof(*st));
 	free(st);

@@ -21,6 +21,8 @@ admin_page_index(struct abuf *b)
 	    "limits</li>\n"
 	    "<li><a href=\"/F\">configuration</a>: the running configuration "
 	    "(passwords hidden)</li>\n"
+	    "<li><a href=\"/metrics\">metrics</a>: the master's figures in "
+	    "the Prometheus text format</li>\n"
 	    "</ul>\n"
 	    "<form method=\"post\" action=\"/R\"><p><input type=\"submit\" "
 	    "value=\"reload the configuration\"></p></form>\n");
