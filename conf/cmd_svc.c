@@ -12,7 +12,7 @@
 #include "conf/state.h"
 
 /* Option letters of 3proxy that portcullis does not implement yet. */
-static const char later_opts[] = "aubcCDfFgHhINoPsTUxX";
+static const char later_opts[] = "abcCDfFgHhINoPsTUxX";
 
 static int
 opt_ext(struct conf_state *st, struct pc_service *svc, const char *v,
@@ -179,6 +179,16 @@ option(struct conf_state *st, struct pc_service *svc, const char *o,
 		if (opt_fampref(svc, o) == 0)
 			return 0;
 		break;
+	case 'u':
+		/* -u: never ask for a user; -u2: username/password required
+		 * (3proxy's needuser 0 and 2) */
+		if (strcmp(v, "") != 0 && strcmp(v, "2") != 0)
+			break;
+		if (svc->type != PC_SVC_SOCKS)
+			return conf_err(st, o, "not supported yet on this "
+			    "service (socks only)");
+		svc->needuser = *v == '2' ? 2 : 0;
+		return 0;
 	case 'S': {
 		/* 3proxy's per-service stacksize: no threads here */
 		uint32_t n;
@@ -251,6 +261,7 @@ snapshot(struct conf_state *st, struct pc_service *svc, char *cmd)
 	memcpy(svc->auth, st->auth, sizeof(svc->auth));
 	svc->nauth = st->nauth;
 	svc->maxconn = st->maxconn;
+	svc->needuser = 1;
 	svc->workers = st->workers;
 	svc->log = st->log;
 	svc->logformat = st->logformat ? xstrdup(st->logformat) : NULL;

@@ -291,6 +291,9 @@ struct pc_service {
 	int                 log;       /* index into pc_config.logs, -1 none */
 	char               *logformat; /* NULL = the 3proxy default */
 	bool                silent;    /* -t: no start/stop records */
+	uint8_t             needuser;  /* 3proxy's: 1 default, 0 -u (never
+	                                  ask for a user), 2 -u2 (socks:
+	                                  username/password required) */
 	char               *target_host; /* tcppm DSTADDR (kept as text) */
 	uint16_t            target_port;
 	struct pc_addr      nat_ext;   /* socks -Ne: address told in CONNECT

@@ -112,7 +112,8 @@ def test_session_retr_stor_list(portcullis, ftpd, passive):
     assert fetch(c, "inner.txt") == b"inner\n"
     c.quit()
     (n, e, u, i, _, _, t), = recs(srv, "|RETR big.bin")
-    assert (n, e, u) == ("FTPPR", "00000", "alice")
+    # %U: the proxy user, none here (3proxy: the FTP name is not one)
+    assert (n, e, u) == ("FTPPR", "00000", "-")
     assert int(i) >= len(BIG)
     (n, e, _, _, o, _, _), = recs(srv, "|STOR up.bin")
     assert (n, e) == ("FTPPR", "00000") and int(o) >= 300000
@@ -120,7 +121,8 @@ def test_session_retr_stor_list(portcullis, ftpd, passive):
     recs(srv, "|LIST")
     recs(srv, "|RETR inner.txt")
     (n, e, u, _, _, host, t), = recs(srv, f"|alice@127.0.0.1:{ftpd.port}")
-    assert (n, e, u, host) == ("FTPPR", "00000", "alice", "[127.0.0.1]")
+    # %n of a login naming an IPv4 address is the bare address (3proxy)
+    assert (n, e, u, host) == ("FTPPR", "00000", "-", "127.0.0.1")
 
 
 def test_acl_refuses_put(portcullis, ftpd):
@@ -135,7 +137,7 @@ def test_acl_refuses_put(portcullis, ftpd):
     assert fetch(c, "small.txt") == b"hello ftp\n"
     c.quit()
     (n, e, u, *_), = recs(srv, "|STOR no.bin")
-    assert (n, e, u) == ("FTPPR", "00001", "alice")
+    assert (n, e, u) == ("FTPPR", "00001", "-")
 
 
 def test_acl_refuses_list_and_get_by_op(portcullis, ftpd):
@@ -149,7 +151,25 @@ def test_acl_refuses_list_and_get_by_op(portcullis, ftpd):
     c.storbinary("STOR ok.bin", io.BytesIO(b"fine"))
     assert (ftpd.root / "ok.bin").read_bytes() == b"fine"
     c.quit()
-    recs(srv, "|00001|alice|", count=2)
+    recs(srv, "|00001|-|", count=2)
+
+
+def test_proxy_credentials_in_the_login(portcullis, ftpd):
+    """3proxy's proxyuser:proxypass:name@server form: auth strong checks
+    the proxy user, %U logs it (the FTP name is only the server's)."""
+    srv = start(portcullis, "auth strong\nusers pu:CL:ppw\nallow pu\n"
+                "ftppr -i127.0.0.1 -p{0}\n")
+    c = login(srv, ftpd, user="pu:ppw:alice")
+    assert fetch(c, "small.txt") == (ftpd.root / "small.txt").read_bytes()
+    c.quit()
+    (n, e, u, *_), = recs(srv, "|RETR small.txt")
+    assert (n, e, u) == ("FTPPR", "00000", "pu")
+    with pytest.raises(ftplib.error_perm):
+        login(srv, ftpd, user="pu:wrong:alice")
+    with pytest.raises(ftplib.error_perm):
+        login(srv, ftpd)            # no proxy user at all
+    recs(srv, "FTPPR|00006|pu|")    # wrong proxy password
+    recs(srv, "FTPPR|00004|-|")     # strong auth without a user
 
 
 def test_wrong_password_passes_server_reply(portcullis, ftpd):
@@ -158,7 +178,7 @@ def test_wrong_password_passes_server_reply(portcullis, ftpd):
         login(srv, ftpd, pw="wrong")
     assert str(ei.value).startswith("530")
     (n, e, u, *_), = recs(srv, f"|alice@127.0.0.1:{ftpd.port}")
-    assert (n, e, u) == ("FTPPR", "00813", "alice")
+    assert (n, e, u) == ("FTPPR", "00813", "-")
 
 
 def test_acl_denies_server(portcullis, ftpd):
@@ -188,7 +208,7 @@ def test_http_ftp_file(portcullis, ftpd):
                       f"ftp://alice:pw@127.0.0.1:{ftpd.port}/big.bin")
     assert code == 200 and body == BIG
     (n, e, u, i, _, host, t), = recs(srv, "big.bin")
-    assert (n, e, host) == ("PROXY", "00000", "[127.0.0.1]")
+    assert (n, e, host) == ("PROXY", "00000", "127.0.0.1")
     # the password is not in the log
     assert t == f"GET ftp://alice@127.0.0.1:{ftpd.port}/big.bin HTTP/1.1"
     assert int(i) >= len(BIG)
@@ -292,11 +312,11 @@ def test_socks_local_redirection(portcullis, ftpd, passive):
         c.storbinary("STOR x.bin", io.BytesIO(b"x"))
     c.quit()
     (n, e, u, i, *_), = recs(srv, "|RETR big.bin")
-    assert (n, e, u) == ("SOCK5", "00000", "alice") and int(i) >= len(BIG)
+    assert (n, e, u) == ("SOCK5", "00000", "-") and int(i) >= len(BIG)
     (n, e, *_), = recs(srv, "|STOR x.bin")
     assert (n, e) == ("SOCK5", "00001")
     (n, e, u, *_), = recs(srv, f"|alice@127.0.0.1:{ftpd.port}")
-    assert (n, e, u) == ("SOCK5", "00000", "alice")
+    assert (n, e, u) == ("SOCK5", "00000", "-")
 
 
 def test_parent_ftp_only_local(tmp_path):

@@ -225,7 +225,7 @@ def test_service_names_and_texts(portcullis, dns, origin, echo):
         f"SOCK5|{sp}|00000|CONNECT origin.test:{echo.port}",
         f"SOCK5|{sp}|00000|CONNECT 127.0.0.1:{echo.port}",
         f"SOCK4|{sp}|00000|CONNECT 127.0.0.1:{echo.port}",
-        f"SOCK4|{sp}|00000|CONNECT origin.test:{echo.port}",
+        f"SOC45|{sp}|00000|CONNECT origin.test:{echo.port}",   # SOCKS4a
         f"TCPPM|{tp}|00000|origin.test",
     ]
     wait_for(lambda: all(w in srv.log_lines() for w in want), 5)

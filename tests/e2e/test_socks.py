@@ -127,14 +127,19 @@ def test_socks5_userpass_wrong_refused(sk_auth, origin):
         s.close()
 
 
-def test_socks5_auth_required_noauth_offer_gets_ff(sk_auth):
-    """auth strong and a client offering only 'no authentication': RFC 1928
-    X'FF' (no acceptable methods)."""
+def test_socks5_auth_required_noauth_offer(sk_auth, origin):
+    """auth strong and a client offering only 'no authentication': as
+    3proxy 1.0, method 0 is accepted, the request is refused with reply 2
+    (not allowed) and logged with %E 4 and its target."""
     s = connect(sk_auth.port)
     try:
-        assert socks5_greet(s, (0,)) == b"\x05\xff"
+        assert socks5_greet(s, (0,)) == b"\x05\x00"
+        code, _ = socks5_request(s, "127.0.0.1", origin.port)
+        assert code == 2
     finally:
         s.close()
+    r, = records(sk_auth, f"CONNECT 127.0.0.1:{origin.port}")
+    assert r["err"] == "00004" and r["user"] == "-", r
 
 
 def test_socks5_offers_both_methods_with_auth(sk_auth, origin):

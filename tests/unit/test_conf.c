@@ -534,7 +534,17 @@ test_services(void)
 	    "one word: -p3128)");
 
 	FAILS("proxy -a\n", "t.cfg:1: -a: not supported yet: option -a");
-	FAILS("socks -u2\n", "t.cfg:1: -u2: not supported yet: option -u");
+	FAILS("proxy -u\n", "t.cfg:1: -u: not supported yet on this service "
+	    "(socks only)");
+	FAILS("socks -u3\n", "t.cfg:1: -u3: invalid option");
+	c = load("socks -u -p1081\nsocks -u2 -p1082\nsocks -p1083\n");
+	CHECK(c != NULL);
+	if (c != NULL) {
+		CHECK_EQ_INT(c->svcs[0].needuser, 0);
+		CHECK_EQ_INT(c->svcs[1].needuser, 2);
+		CHECK_EQ_INT(c->svcs[2].needuser, 1);
+		pc_config_free(c);
+	}
 	c = load("proxy -rback.test:1234\ntcppm -R127.0.0.1:1234 3128 "
 	    "192.0.2.1 3128\nsocks -Ne192.0.2.7 -Ni192.0.2.8\n"
 	    "dnspr -p3128\n");

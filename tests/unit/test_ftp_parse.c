@@ -73,6 +73,19 @@ test_login(void)
 	CHECK_EQ_INT(l.port, 2121);
 	ftp_login_text(&l, t, sizeof(t));
 	CHECK_STREQ(t, "a@b@[::1]:2121");
+	CHECK_EQ_INT(ftp_parse_login(S("pu:pp:alice@ftp.test:2121"), &l), 0);
+	CHECK_STREQ(l.puser, "pu");
+	CHECK_STREQ(l.ppass, "pp");
+	CHECK_STREQ(l.user, "alice");
+	CHECK_STREQ(l.host, "ftp.test");
+	CHECK_EQ_INT(ftp_parse_login(S("pu::alice@h"), &l), 0);
+	CHECK_STREQ(l.puser, "pu");
+	CHECK_STREQ(l.ppass, "");
+	CHECK_EQ_INT(ftp_parse_login(S("a:b@h"), &l), 0);   /* one ':' */
+	CHECK_STREQ(l.user, "a:b");
+	CHECK_STREQ(l.puser, "");
+	CHECK_EQ_INT(ftp_parse_login(S(":pp:alice@h"), &l), -FTP_E_LOGIN);
+	CHECK_EQ_INT(ftp_parse_login(S("pu:pp:@h"), &l), -FTP_E_LOGIN);
 	CHECK_EQ_INT(ftp_parse_login(S("anonymous"), &l), 0);
 	CHECK_STREQ(l.host, "");
 	CHECK_EQ_INT(ftp_parse_login(S("@host"), &l), -FTP_E_LOGIN);

@@ -67,17 +67,21 @@ test_greeting(void)
 
 	CHECK_EQ_INT(prefixes(greet, B(5, 1, 0), 3, &g), 3);
 	CHECK(g.noauth && !g.userpass);
-	CHECK_EQ_INT(socks5_choose_method(&g, false), SOCKS5_METHOD_NONE);
-	CHECK_EQ_INT(socks5_choose_method(&g, true), SOCKS5_METHOD_REFUSE);
+	/* only "none": accepted unless -u2 (auth refuses the request later) */
+	CHECK_EQ_INT(socks5_choose_method(&g, 1), SOCKS5_METHOD_NONE);
+	CHECK_EQ_INT(socks5_choose_method(&g, 0), SOCKS5_METHOD_NONE);
+	CHECK_EQ_INT(socks5_choose_method(&g, 2), SOCKS5_METHOD_REFUSE);
 	CHECK_EQ_INT(prefixes(greet, B(5, 2, 0, 2), 4, &g), 4);
 	CHECK(g.noauth && g.userpass);
 	/* 3proxy chooses username/password whenever it is offered */
-	CHECK_EQ_INT(socks5_choose_method(&g, false), SOCKS5_METHOD_USERPASS);
-	CHECK_EQ_INT(socks5_choose_method(&g, true), SOCKS5_METHOD_USERPASS);
+	CHECK_EQ_INT(socks5_choose_method(&g, 1), SOCKS5_METHOD_USERPASS);
+	CHECK_EQ_INT(socks5_choose_method(&g, 2), SOCKS5_METHOD_USERPASS);
+	/* -u: never ask */
+	CHECK_EQ_INT(socks5_choose_method(&g, 0), SOCKS5_METHOD_NONE);
 	CHECK_EQ_INT(prefixes(greet, B(5, 3, 1, 0x80, 2), 5, &g), 5);
 	CHECK(!g.noauth && g.userpass);
 	CHECK_EQ_INT(prefixes(greet, B(5, 2, 1, 3), 4, &g), 4);
-	CHECK_EQ_INT(socks5_choose_method(&g, false), SOCKS5_METHOD_REFUSE);
+	CHECK_EQ_INT(socks5_choose_method(&g, 1), SOCKS5_METHOD_REFUSE);
 	/* trailing bytes (the request, sent optimistically) are not eaten */
 	CHECK_EQ_INT(greet((const uint8_t *)"\x05\x01\x00\x05\x01", 5, &g), 3);
 	CHECK_EQ_INT(greet(B(5, 0), &g), -SOCKS_E_GREETING);

@@ -445,7 +445,12 @@ void
 linegw_login(struct conn *c, const struct target_req *t)
 {
 	struct linegw *g = linegw_of(c);
+	char           ip[PC_ADDRSTRLEN];
 
+	/* %n of name@127.0.0.1 is the bare address, as 3proxy logs the
+	 * server part of the login (an IPv6 one is bracketed) */
+	if (t->host == NULL && t->addr.family == AF_INET)
+		conn_set_host(c, pc_addr_ntop(&t->addr, ip, sizeof(ip)));
 	g->phase = LG_WAIT;
 	ev_timer_stop(&c->timer);
 	/* the pipeline owns the connection; pipelined bytes stay in cbuf */

@@ -148,6 +148,27 @@ parse_server(const uint8_t *p, size_t n, struct ftp_login *l)
 	return 0;
 }
 
+/* "name" or "proxyuser:proxypass:name" (an empty password allowed) */
+static int
+copy_names(struct ftp_login *l, const uint8_t *p, size_t n)
+{
+	const uint8_t *c1 = memchr(p, ':', n), *c2;
+
+	if (c1 == NULL)
+		return copy_name(l->user, p, n);
+	c2 = memchr(c1 + 1, ':', (size_t)(p + n - c1) - 1);
+	if (c2 == NULL)
+		return copy_name(l->user, p, n);
+	if (c1 == p || copy_name(l->puser, p, (size_t)(c1 - p)) != 0 ||
+	    c2 + 1 == p + n ||
+	    copy_name(l->user, c2 + 1, (size_t)(p + n - c2) - 1) != 0)
+		return -1;
+	if (c2 > c1 + 1 &&
+	    copy_name(l->ppass, c1 + 1, (size_t)(c2 - c1) - 1) != 0)
+		return -1;
+	return 0;
+}
+
 int
 ftp_parse_login(const uint8_t *p, size_t n, struct ftp_login *l)
 {
@@ -162,9 +183,9 @@ ftp_parse_login(const uint8_t *p, size_t n, struct ftp_login *l)
 	for (at = n; at > 0 && p[at - 1] != '@'; at--)
 		;
 	if (at == 0)   /* no '@': the name alone */
-		return n == 0 || copy_name(l->user, p, n) != 0 ?
+		return n == 0 || copy_names(l, p, n) != 0 ?
 		    -FTP_E_LOGIN : 0;
-	if (at == 1 || copy_name(l->user, p, at - 1) != 0 ||
+	if (at == 1 || copy_names(l, p, at - 1) != 0 ||
 	    parse_server(p + at, n - at, l) != 0)
 		return -FTP_E_LOGIN;
 	return 0;

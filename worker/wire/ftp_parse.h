@@ -63,13 +63,16 @@ bool ftp_cmd_upload(enum ftp_cmd c);
 
 struct ftp_login {
 	char     user[FTP_NAME_MAX + 1];   /* the name sent to the server */
+	char     puser[FTP_NAME_MAX + 1];  /* proxyuser:proxypass:name form; */
+	char     ppass[FTP_NAME_MAX + 1];  /* "" without it */
 	char     host[FTP_NAME_MAX + 1];   /* "" when none; IPv6 unbracketed */
 	uint16_t port;                     /* FTP_PORT when not given */
 	bool     port_given;
 };
 
 /* `name@server[:port]`, split at the last '@'; `name` alone leaves the
- * host empty.  0, or -FTP_E_LOGIN. */
+ * host empty; `name` may be `proxyuser:proxypass:name` (3proxy's form of
+ * the proxy's own credentials).  0, or -FTP_E_LOGIN. */
 int  ftp_parse_login(const uint8_t *p, size_t n, struct ftp_login *l);
 /* %T of a login: "name@host[:port]", the port left out when it is 21. */
 size_t ftp_login_text(const struct ftp_login *l, char *out, size_t cap);

@@ -37,11 +37,11 @@ socks5_parse_greeting(const uint8_t *p, size_t n, struct socks5_greeting *g)
 }
 
 uint8_t
-socks5_choose_method(const struct socks5_greeting *g, bool need_password)
+socks5_choose_method(const struct socks5_greeting *g, int needuser)
 {
-	if (g->userpass)
+	if (g->userpass && needuser > 0)
 		return SOCKS5_METHOD_USERPASS;
-	if (g->noauth && !need_password)
+	if (g->noauth && needuser < 2)
 		return SOCKS5_METHOD_NONE;
 	return SOCKS5_METHOD_REFUSE;
 }

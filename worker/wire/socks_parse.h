@@ -66,10 +66,15 @@ int  socks_version(uint8_t first);
 
 long socks5_parse_greeting(const uint8_t *p, size_t n,
 	    struct socks5_greeting *g);
-/* Method to answer: userpass when a password is needed (or offered, as
- * 3proxy does), else none; SOCKS5_METHOD_REFUSE when nothing fits. */
+/* Method to answer, as 3proxy 1.0 for its needuser setting (1 default,
+ * 0 with -u, 2 with -u2): username/password whenever it is offered and
+ * needuser > 0; else "none" when offered, except with needuser 2 (which
+ * requires a password); SOCKS5_METHOD_REFUSE when nothing fits.  A
+ * client offering only "none" to a service that needs a user gets
+ * "none": the request is refused afterwards, by the auth chain, with
+ * its target known (3proxy does the same). */
 uint8_t socks5_choose_method(const struct socks5_greeting *g,
-	    bool need_password);
+	    int needuser);
 long socks5_parse_userpass(const uint8_t *p, size_t n,
 	    struct socks5_userpass *up);
 /* Any command value 1-3 is returned as parsed (the caller decides what is

@@ -148,16 +148,27 @@ connected(struct conn *c)
 	st->step = UP_GREET;
 }
 
+/* The proxy user of a login, as 3proxy: the proxyuser:proxypass: part,
+ * else the SOCKS login of a redirected client, else none (%U "-"): the
+ * FTP name is the server's business, not the proxy's. */
+static void
+proxy_user(const struct ftp_state *st, struct target_req *t)
+{
+	if (st->login.puser[0] != '\0') {
+		t->user = st->login.puser;
+		t->pass = st->login.ppass;
+	}
+}
+
 /* The pipeline's target: the server of the login, or the redirected
- * client's SOCKS target; the SOCKS login of a redirected client, else the
- * FTP name alone (useronly and the log). */
+ * client's SOCKS target; the user as proxy_user(). */
 void
 ftp_target(const struct conn *c, struct target_req *t)
 {
 	struct ftp_state *st = linegw_priv(c);
 
-	(void)linegw_target(c, st->login.host, st->login.port, st->login.user,
-	    t);
+	(void)linegw_target(c, st->login.host, st->login.port, NULL, t);
+	proxy_user(st, t);
 }
 
 static void
@@ -167,12 +178,13 @@ login(struct conn *c)
 	struct target_req t;
 	char              ip[PC_ADDRSTRLEN];
 
-	if (linegw_target(c, st->login.host, st->login.port, st->login.user,
+	if (linegw_target(c, st->login.host, st->login.port, NULL,
 	    &t) != 0) {
 		conn_set_text(c, st->login.user);
 		linegw_fail(c, FTP_E_LOGIN);
 		return;
 	}
+	proxy_user(st, &t);
 	text_login(st->login.user, st->login.host[0] != '\0' ?
 	    st->login.host : linegw_target_host(&t, ip, sizeof(ip)), t.port,
 	    FTP_PORT, st->text, sizeof(st->text));

@@ -377,10 +377,9 @@ start_request(struct conn *c, const struct http_req *r)
 	st->host[r->host.len] = '\0';
 	st->port = r->port;
 	st->op = op_of(r->method);
-	if (!r->host_v6 && pc_addr_parse(st->host, &(struct pc_addr){ 0 }) != 0)
-		conn_set_host(c, st->host);
-	else
-		conn_set_host(c, NULL);
+	/* %n: the name or IPv4 text as the client wrote it (3proxy's
+	 * hostname); an IPv6 literal is bracketed from the address */
+	conn_set_host(c, r->host_v6 ? NULL : st->host);
 	take_credentials(st, buf, r);
 	if (st->cred == NULL && request_needs_password()) {
 		http_fail(c, 4, false);

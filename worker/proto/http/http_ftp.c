@@ -661,6 +661,8 @@ http_ftp_start(struct conn *c, const char *buf, const struct http_req *r)
 	t.port = f->port;
 	if (pc_addr_parse(f->host, &t.addr) != 0)
 		t.host = f->host;
+	else if (!r->host_v6)
+		conn_set_host(c, f->host);   /* %n: bare IPv4, as 3proxy */
 	if (f->puser[0] != '\0') {
 		t.user = f->puser;
 		t.pass = f->ppass;

@@ -45,6 +45,7 @@ struct socks_state {
 	char     ruser[256];          /* a SOCKS4 user id, for redirection */
 	uint8_t  cmd;                 /* SOCKS_CMD_ of the request */
 	struct pc_addr want;          /* BIND/UDP: the address it names */
+	bool     host_is_ip;          /* c->host is the IPv4 text (for %n) */
 	uint8_t  buf[SOCKS_BUF];
 };
 
@@ -77,6 +78,7 @@ socks_start(struct conn *c)
 	st->userpass = false;
 	st->len = 0;
 	st->ruser[0] = '\0';       /* redirect() reads it (ASan found it) */
+	st->host_is_ip = false;
 	st->cmd = 0;
 	c->proto_state = st;
 	if (ev_io_add(&c->cio, c->cfd, EPOLLIN, socks_io, c) != 0) {
@@ -152,6 +154,9 @@ redirect(struct conn *c)
 		return;
 	}
 	keep = *st;
+	/* the %n text of an IPv4 request is no name for the gateway */
+	if (st->host_is_ip)
+		conn_set_host(c, NULL);
 	socks_release(c);
 	conn_set_text(c, NULL);
 	(c->redirect_pop3 ? pop3_takeover : c->redirect_ftp ? ftp_takeover :
@@ -206,13 +211,20 @@ request_done(struct conn *c, int code)
 	relay_start(c, st->buf, st->len, NULL, 0, 0);
 }
 
+/* %T "CONNECT host:port" as 3proxy; %n the name, or for an IPv4 address
+ * its text (3proxy keeps the request's address text as the host name,
+ * so %n is bare: 127.0.0.1; an IPv6 one is bracketed by the master);
+ * %N of a SOCKS4a request is 3proxy's "SOC45". */
 static void
 set_text(struct conn *c, const struct socks_req *r)
 {
+	struct socks_state *st = c->proto_state;
 	char        text[SOCKS_NAME_MAX + 32], ip[PC_ADDRSTRLEN];
 	const char *verb = r->cmd == SOCKS_CMD_BIND ? "BIND" :
 	    r->cmd == SOCKS_CMD_UDP ? "UDPMAP" : "CONNECT";   /* 3proxy's */
 
+	if (r->version == 4 && r->atyp == SOCKS_ATYP_NAME)
+		memcpy(c->svcname, "SOC45", 6);
 	if (r->atyp == SOCKS_ATYP_NAME) {
 		conn_set_host(c, r->host);
 		snprintf(text, sizeof(text), "%s %s:%u", verb, r->host,
@@ -223,6 +235,8 @@ set_text(struct conn *c, const struct socks_req *r)
 	} else {
 		snprintf(text, sizeof(text), "%s %s:%u", verb,
 		    pc_addr_ntop(&r->addr, ip, sizeof(ip)), r->port);
+		conn_set_host(c, ip);
+		st->host_is_ip = true;
 	}
 	conn_set_text(c, text);
 }
@@ -260,7 +274,8 @@ run_request(struct conn *c, const struct socks_req *r)
 	if (st->userpass) {
 		t.user = st->up.user;
 		t.pass = st->up.pass;
-	} else if (r->version == 4 && r->user[0] != '\0') {
+	} else if (r->version == 4 && r->user[0] != '\0' &&
+	    wctx.svc->needuser > 0) {
 		t.user = r->user;    /* SOCKS4 has a user id, no password */
 		snprintf(st->ruser, sizeof(st->ruser), "%s", r->user);
 	}
@@ -308,10 +323,12 @@ step(struct conn *c)
 		if ((k = socks5_parse_greeting(st->buf, st->len, &g)) <= 0)
 			break;
 		out[0] = 5;
-		out[1] = socks5_choose_method(&g, request_needs_password());
+		out[1] = socks5_choose_method(&g, wctx.svc->needuser);
 		if (reply(c, out, 2) != 0 || out[1] == SOCKS5_METHOD_REFUSE) {
-			conn_close(c, out[1] == SOCKS5_METHOD_REFUSE ?
-			    SOCKS_E_METHOD : SOCKS_E_SHORT);
+			/* -u2 without username/password: 3proxy's code 4 */
+			conn_close(c, out[1] != SOCKS5_METHOD_REFUSE ?
+			    SOCKS_E_SHORT : wctx.svc->needuser > 1 && g.noauth ?
+			    4 : SOCKS_E_METHOD);
 			return -1;
 		}
 		st->phase = out[1] == SOCKS5_METHOD_USERPASS ? PH_USERPASS :
