@@ -277,6 +277,10 @@ log_service_event(struct gen *g, size_t svc, const char *text)
 	rec.flags = PC_LOGREC_F_EVENT;
 	snprintf(rec.svcname, sizeof(rec.svcname), "%s", event_name(s->type));
 	rec.local = s->listen;
+	/* 3proxy's start record has the listening address as its client
+	 * (%C:%c); its "Exiting thread" has 0.0.0.0:0 there */
+	if (strncmp(text, "Accepting", 9) == 0)
+		rec.client = s->listen;
 	snprintf(rec.text, sizeof(rec.text), "%s", text);
 	logbuf_add(&b, g, svc, &rec);
 	logbuf_flush(&b, g, svc);

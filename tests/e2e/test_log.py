@@ -235,14 +235,19 @@ def test_service_names_and_texts(portcullis, dns, origin, echo):
 
 
 def test_start_and_stop_records(portcullis):
-    port = free_port()
-    srv = portcullis(cfg_head(logformat="G%N|%p|%E|%T") +
-                     f"proxy -i127.0.0.1 -p{port}\n")
-    got = srv.wait_log(lambda ln: ln.startswith(f"PROXY|{port}|") and
-                       "Accepting connections" in ln)
+    port, sport = free_port(), free_port()
+    srv = portcullis(cfg_head(logformat="G%N|%p|%E|%C:%c|%T") +
+                     f"proxy -i127.0.0.1 -p{port}\nsocks -p{sport}\n",
+                     ports=[port, sport])
+    # the start record names the listening address as %C:%c (3proxy)
+    got = srv.wait_log(lambda ln: ln.startswith(
+        f"PROXY|{port}|00000|127.0.0.1:{port}|Accepting connections"))
+    assert got, srv.log_lines()
+    got = srv.wait_log(lambda ln: ln.startswith(
+        f"SOCKS|{sport}|00000|0.0.0.0:{sport}|Accepting connections"))
     assert got, srv.log_lines()
     assert srv.stop() == 0
-    assert any(ln.startswith(f"PROXY|{port}|00000|Exiting thread")
+    assert any(ln.startswith(f"PROXY|{port}|00000|0.0.0.0:0|Exiting thread")
                for ln in srv.log_lines()), srv.log_lines()
 
 

@@ -31,9 +31,13 @@
 #define HTTP_E_UNSUPP   999  /* scheme other than http:// and ftp://, unknown
                                 transfer coding                        501 */
 
-#define HTTP_MAX_LINE   8192    /* request line, without its EOL */
-#define HTTP_MAX_HEAD   65536   /* whole header block */
-#define HTTP_MAX_HDRS   128     /* header fields per message */
+/* At least 3proxy 1.0's: it reads lines of up to 32 KB and stops growing
+ * its header buffer past 512 KB (what it holds then: 576 KB); it has no
+ * count of fields, here bounded by what a 576 KB block of real fields
+ * (a few dozen bytes and more each) needs. */
+#define HTTP_MAX_LINE   32768   /* request line, without its EOL */
+#define HTTP_MAX_HEAD   589824  /* whole header block */
+#define HTTP_MAX_HDRS   2048    /* header fields per message */
 
 struct http_span {
 	uint32_t off;
