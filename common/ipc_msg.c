@@ -374,7 +374,7 @@ pc_msg_admin_req_dec(struct pc_ipcr *r, struct pc_msg_admin_req *m)
 	m->kind = pc_ipcr_u8(r);
 	m->arg = pc_ipcr_u32(r);
 	if (m->kind >= PC_ADMIN__MAX ||
-	    (m->kind == PC_ADMIN_METRICS && m->arg >= PC_IPC_ADMIN_TOTAL))
+	    (PC_ADMIN_IS_TEXT(m->kind) && m->arg >= PC_IPC_ADMIN_TOTAL))
 		r->err = 1;
 	return pc_ipcr_end(r);
 }

@@ -109,15 +109,20 @@ struct pc_msg_drain {
  * type, never the passwords (workers wipe their own copy of the table).
  * METRICS: the master's books as Prometheus text, in pieces: arg is the
  * offset wanted; offset 0 takes a new snapshot, the later pieces come
- * from that snapshot, so one scrape is consistent. */
+ * from that snapshot, so one scrape is consistent.  CFGFILE: the
+ * configuration file as written (what a reload reads), in pieces the
+ * same way; it may hold passwords, as 3proxy's /F shows them. */
 enum pc_admin_kind {
 	PC_ADMIN_STATS = 0, PC_ADMIN_RELOAD = 1, PC_ADMIN_USERS = 2,
-	PC_ADMIN_METRICS = 3, PC_ADMIN__MAX
+	PC_ADMIN_METRICS = 3, PC_ADMIN_CFGFILE = 4, PC_ADMIN__MAX
 };
+/* kinds answered with text in pieces */
+#define PC_ADMIN_IS_TEXT(k) ((k) == PC_ADMIN_METRICS || \
+	(k) == PC_ADMIN_CFGFILE)
 
 struct pc_msg_admin_req {
 	uint8_t  kind;     /* enum pc_admin_kind */
-	uint32_t arg;      /* METRICS: offset into the text */
+	uint32_t arg;      /* METRICS, CFGFILE: offset into the text */
 };
 
 #define PC_IPC_ADMIN_ROWS  128   /* worker slots in one reply */

@@ -160,8 +160,9 @@ option(struct conf_state *st, struct pc_service *svc, const char *o,
 			return conf_err(st, o, "-R is a tcppm option");
 		return opt_backlisten(st, svc, o, v);
 	case 's':
+		/* admin -s: 3proxy's read-only admin (counters only) */
 		if (*v != '\0' || (svc->type != PC_SVC_UDPPM &&
-		    svc->type != PC_SVC_DNSPR))
+		    svc->type != PC_SVC_DNSPR && svc->type != PC_SVC_ADMIN))
 			break;
 		svc->single = true;
 		return 0;

@@ -12,12 +12,17 @@
  * one after the other: offset 0 renders a snapshot kept for that worker
  * process, later offsets are cut from it, the last piece frees it.  A few
  * snapshots at most (one per admin worker scraping at once); the oldest
- * gives way.
+ * gives way.  CFGFILE is the configuration file as written, as 3proxy's
+ * /F shows it (passwords included: the admin ACL decides who sees it,
+ * and `admin -s` never asks); its snapshot is wiped when freed.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
+#include "common/xmalloc.h"
+#include "conf/conf.h"
+#include "conf/readfile.h"
 #include "master/admin.h"
 #include "master/metrics.h"
 #include "master/reload.h"
@@ -26,6 +31,7 @@
 
 static struct snap {
 	pid_t   pid;      /* 0: free */
+	uint8_t kind;     /* METRICS or CFGFILE */
 	char   *text;
 	size_t  len;
 	int64_t made_ms;
@@ -77,25 +83,68 @@ users(const struct pc_config *cfg, struct pc_msg_admin_rep *rep)
 	}
 }
 
+/* The configuration file as a reload reads it (`config FILE`, else the
+ * file named at start), the text given on stdin, or the embedded one. */
+static char *
+cfgfile_text(size_t *len)
+{
+	const char *path = M.cur != NULL && M.cur->cfg->config_file != NULL ?
+	    M.cur->cfg->config_file : M.cfgpath;
+	const char *why, *src = M.cfgtext != NULL ? M.cfgtext :
+	    conf_default_text;
+	char       *text;
+
+	if (path != NULL) {
+		if (conf_read_file(path, false, &text, len, &why) != 0) {
+			log_warnx("admin: cannot read %s: %s", path, why);
+			*len = 0;
+			return xstrdup("");
+		}
+		text = xreallocarray(text, 1, *len + 1);
+		text[*len] = '\0';
+	} else {
+		text = xstrdup(src);
+		*len = strlen(text);
+	}
+	for (size_t i = 0; i < *len; i++)   /* the IPC carries no NUL */
+		if (text[i] == '\0')
+			text[i] = '?';
+	return text;
+}
+
+static void
+snap_drop(struct snap *s)
+{
+	if (s->text != NULL)
+		explicit_bzero(s->text, s->len);   /* the file's passwords */
+	free(s->text);
+	memset(s, 0, sizeof(*s));
+}
+
 static struct snap *
-snap_for(pid_t pid, bool fresh)
+snap_for(pid_t pid, uint8_t kind, bool fresh)
 {
 	struct snap *s = NULL;
 
 	for (int i = 0; i < SNAPS && s == NULL; i++)
-		if (snaps[i].pid == pid)
+		if (snaps[i].pid == pid && snaps[i].kind == kind)
 			s = &snaps[i];
 	if (s != NULL && !fresh)
 		return s;
 	for (int i = 0; i < SNAPS && s == NULL; i++)
 		if (snaps[i].pid == 0)
 			s = &snaps[i];
-	for (int i = 0; i < SNAPS && s == NULL; i++)
-		if (i == SNAPS - 1 || snaps[i].made_ms < snaps[i + 1].made_ms)
-			s = &snaps[i];   /* roughly the oldest */
-	free(s->text);
+	if (s == NULL) {                   /* the oldest gives way */
+		s = &snaps[0];
+		for (int i = 1; i < SNAPS; i++)
+			if (snaps[i].made_ms < s->made_ms)
+				s = &snaps[i];
+	}
+	snap_drop(s);
 	s->pid = pid;
-	s->text = metrics_render(&s->len);
+	s->kind = kind;
+	s->text = kind == PC_ADMIN_METRICS ? metrics_render(&s->len) :
+	    cfgfile_text(&s->len);
 	s->made_ms = now_ms();
 	if (s->len > PC_IPC_ADMIN_TOTAL) {   /* cut: the worker refuses more */
 		s->len = PC_IPC_ADMIN_TOTAL;
@@ -105,10 +154,10 @@ snap_for(pid_t pid, bool fresh)
 }
 
 static void
-text_piece(const struct worker *w, uint32_t off,
+text_piece(const struct worker *w, uint8_t kind, uint32_t off,
     struct pc_msg_admin_rep *rep)
 {
-	struct snap *s = snap_for(w->pid, off == 0);
+	struct snap *s = snap_for(w->pid, kind, off == 0);
 	size_t       n;
 
 	if (off > s->len)
@@ -120,10 +169,8 @@ text_piece(const struct worker *w, uint32_t off,
 	rep->offset = off;
 	memcpy(rep->text, s->text + off, n);
 	rep->text[n] = '\0';
-	if (off + n == s->len) {
-		free(s->text);
-		memset(s, 0, sizeof(*s));
-	}
+	if (off + n == s->len)
+		snap_drop(s);
 }
 
 void
@@ -140,7 +187,8 @@ admin_answer(const struct worker *w, const struct pc_msg_admin_req *q,
 		users(M.cur->cfg, rep);
 		break;
 	case PC_ADMIN_METRICS:
-		text_piece(w, q->arg, rep);
+	case PC_ADMIN_CFGFILE:
+		text_piece(w, q->kind, q->arg, rep);
 		break;
 	case PC_ADMIN_RELOAD:
 		if (M.stopping) {

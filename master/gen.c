@@ -75,6 +75,16 @@ gen_new(struct pc_config *cfg)
 			fatal("mmap connection limits");
 		cfg->connstates = p;
 	}
+	/* counter rules switched off by the admin's /CD<n> (3proxy keeps
+	 * that until the next reload: so does a generation) */
+	if (cfg->ncounters > 0) {
+		void *p = mmap(NULL, cfg->ncounters, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			fatal("mmap counter switches");
+		cfg->ctoff = p;
+	}
 	g->svcs = xcalloc(cfg->nsvcs + 1, sizeof(*g->svcs));
 	for (size_t s = 0; s < cfg->nsvcs; s++)
 		g->svcs[s].book = metrics_svc_book(&cfg->svcs[s]);
@@ -109,6 +119,8 @@ gen_free(struct gen *g)
 	if (g->cfg->connstates != NULL)
 		(void)munmap(g->cfg->connstates,
 		    g->cfg->nconnlims * sizeof(struct pc_connstate));
+	if (g->cfg->ctoff != NULL)
+		(void)munmap(g->cfg->ctoff, g->cfg->ncounters);
 	pc_config_free(g->cfg);
 	free(g);
 }

@@ -499,6 +499,21 @@ counters(struct mtext *m)
 		    esc(c->name != NULL ? c->name : ""), dir[c->dir % 3],
 		    per[(size_t)c->period % 7], (unsigned long long)c->limit);
 	}
+	family(m, "portcullis_counter_enabled", "gauge",
+	    "0 when the rule was switched off with the admin's /CD<rule>.");
+	for (size_t i = 0; cfg != NULL && cfg->ctslots != NULL &&
+	    i < cfg->ncounters; i++) {
+		const struct pc_counter *c = &cfg->counters[i];
+
+		if (c->exempt)
+			continue;
+		put(m, "portcullis_counter_enabled{rule=\"%zu\",number=\"%u\","
+		    "name=\"%s\",direction=\"%s\",period=\"%s\"} %d\n", i,
+		    (unsigned)c->number, esc(c->name != NULL ? c->name : ""),
+		    dir[c->dir % 3], per[(size_t)c->period % 7],
+		    cfg->ctoff == NULL || !__atomic_load_n(&cfg->ctoff[i],
+		    __ATOMIC_RELAXED));
+	}
 }
 
 char *

@@ -305,7 +305,8 @@ struct pc_service {
 	struct pc_addr      backlisten;    /* tcppm -R[ADDR:]PORT: where the
 	                                  -r side's connections arrive */
 	bool                single;    /* udppm -s: one datagram, one answer;
-	                                  dnspr -s: forward every query */
+	                                  dnspr -s: forward every query;
+	                                  admin -s: read-only (counters) */
 };
 
 #define PC_TIMEOUT_BYTE_SHORT  0
@@ -368,6 +369,9 @@ struct pc_config {
 	enum pc_logrot       counter_rtype;  /* reports: period, or NONE */
 	char                *counter_report; /* report name (a log name) */
 	struct pc_ctslot    *ctslots;        /* PC_CT_SLOTS, shared (master) */
+	uint8_t             *ctoff;          /* ncounters: 1 = switched off by
+	                                        the admin's /CD<n>; shared per
+	                                        generation (master/gen.c) */
 	bool                 daemon;
 	char                *pidfile;
 	char                *chroot;     /* NULL: the master's empty jail */

@@ -244,4 +244,4 @@ def test_counters_and_a_text_of_many_pieces(portcullis, origin):
     # the text ends where the last family ends
     assert text.endswith("\n")
     assert text.rstrip("\n").rsplit("\n", 1)[1].startswith(
-        "portcullis_counter_limit_bytes{")
+        "portcullis_counter_enabled{")

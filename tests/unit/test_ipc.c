@@ -377,6 +377,11 @@ test_admin(void)
 	CHECK(open_msg(buf, n, &r, PC_IPC_ADMIN_REQ, 5) == 0);
 	CHECK(pc_msg_admin_req_dec(&r, &oq) == 0);
 	CHECK_EQ_INT(oq.arg, 16000);
+	q.kind = PC_ADMIN_CFGFILE;
+	n = pc_msg_admin_req_enc(buf, 5, 79, &q);
+	CHECK(open_msg(buf, n, &r, PC_IPC_ADMIN_REQ, 5) == 0);
+	CHECK(pc_msg_admin_req_dec(&r, &oq) == 0);
+	CHECK_EQ_INT(oq.kind, PC_ADMIN_CFGFILE);
 	q.arg = PC_IPC_ADMIN_TOTAL;
 	n = pc_msg_admin_req_enc(buf, 5, 78, &q);
 	CHECK(open_msg(buf, n, &r, PC_IPC_ADMIN_REQ, 5) == 0);

@@ -30,6 +30,9 @@ counters_admit(const struct pc_acl_req *q, struct ct_set *in,
 
 		if ((!d_in || stop_in) && (!d_out || stop_out))
 			continue;
+		if (cfg->ctoff != NULL &&
+		    __atomic_load_n(&cfg->ctoff[i], __ATOMIC_RELAXED))
+			continue;      /* switched off: as if not written */
 		if (!pc_acl_rule_matches(&c->rule, q))
 			continue;
 		if (c->exempt) {

@@ -7,17 +7,19 @@
  * Every page, the index included, passes the request pipeline first
  * (request.h) with operation ADMIN and no connect: the service's auth chain
  * and its ACL.  Credentials come from "Authorization: Basic" (this is a web
- * server, not a proxy).  A chain that needs a password and got none, or a
- * wrong password, is answered 401 with WWW-Authenticate; a refusal by the
- * ACL 403 (3, no rule matched, is 401 while no user was given, as the
- * HTTP proxy's 407, else 403).  Each request is logged with %N ADMIN and
- * the request line as %T.
+ * server, not a proxy).  Every refusal -- no or a wrong password, a deny
+ * rule, no rule matching -- is answered 401 with WWW-Authenticate, as
+ * 3proxy answers it.  Each request is logged with %N ADMIN and, as 3proxy
+ * logs it, the path without its '/' as %T.  `admin -s` is 3proxy's
+ * read-only admin: the counters (those that count the asking client),
+ * the index for every other page.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
@@ -32,23 +34,31 @@
 #define ADMIN_BUF  8192        /* request head and body */
 #define ADMIN_LINE 2048
 
-enum page { PG_INDEX, PG_STATS, PG_COUNTERS, PG_CONFIG, PG_RELOAD,
-	PG_METRICS, PG_NONE };
+/* 3proxy's letters: /S services (XML), /SX its stylesheet, /C counters
+ * (/CD<n> /CS<n>), /F the file, /R reload; ours: /W workers (the HTML
+ * table /S was), /E the running configuration (what /F was), /metrics. */
+enum page { PG_INDEX, PG_XML, PG_CSS, PG_WORKERS, PG_COUNTERS, PG_FILE,
+	PG_MODEL, PG_RELOAD, PG_METRICS, PG_NONE };
 
 #define CT_HTML    "text/html; charset=utf-8"
+#define CT_XML     "text/xml; charset=utf-8"
+#define CT_CSS     "text/css"
 #define CT_METRICS "text/plain; version=0.0.4; charset=utf-8"
 enum phase { AP_READ, AP_WAIT, AP_SEND };
 
 struct admin_state {
 	uint8_t          phase;
 	uint8_t          page;
+	char             ctswitch;    /* /CD<n>: 'D', /CS<n>: 'S', else 0 */
+	uint32_t         ctrule;      /* its n */
 	bool             head_only;   /* HEAD: no body in the answer */
 	int              code;        /* %E logged at the end */
 	uint32_t         len, need;   /* bytes in buf; head + body wanted */
 	uint32_t         ipc_id;      /* ADMIN_REQ in flight, or 0 */
 	const char      *ctype;       /* Content-Type of a 200 (NULL: HTML) */
 	struct http_scan scan;
-	struct abuf      text;        /* pieces of a long answer (METRICS) */
+	struct abuf      text;        /* pieces of a long answer (METRICS,
+	                                 CFGFILE) */
 	struct abuf      out;
 	size_t           off;         /* of out sent */
 	char             buf[ADMIN_BUF];
@@ -152,13 +162,24 @@ piece(struct conn *c, const struct pc_msg_admin_rep *rep)
 		return;
 	}
 	if (st->text.len < rep->total && n > 0) {
-		if ((st->ipc_id = ipc_admin(PC_ADMIN_METRICS,
+		if ((st->ipc_id = ipc_admin(rep->kind,
 		    (uint32_t)st->text.len, answered, c)) == 0)
 			fail(c, 503, 0);
 		return;
 	}
-	st->ctype = CT_METRICS;
-	respond(c, 200, &st->text);
+	if (st->page == PG_METRICS) {
+		st->ctype = CT_METRICS;
+		respond(c, 200, &st->text);
+	} else {
+		struct abuf b = { 0 };
+
+		admin_page_file(&b, &st->text, true);
+		respond(c, 200, &b);
+		explicit_bzero(b.p, b.len);   /* it may hold passwords */
+		abuf_free(&b);
+	}
+	if (st->text.p != NULL)
+		explicit_bzero(st->text.p, st->text.len);
 }
 
 static void
@@ -169,18 +190,67 @@ answered(void *arg, const struct pc_msg_admin_rep *rep)
 	struct abuf         b = { 0 };
 
 	st->ipc_id = 0;
-	if (st->page == PG_METRICS) {
+	if (st->page == PG_METRICS || st->page == PG_FILE) {
+		if (rep != NULL && rep->kind != (st->page == PG_METRICS ?
+		    PC_ADMIN_METRICS : PC_ADMIN_CFGFILE))
+			rep = NULL;
 		piece(c, rep);
 		return;
 	}
-	if (st->page == PG_STATS)
+	if (st->page == PG_XML) {
+		admin_page_xml(&b, rep);
+		st->ctype = CT_XML;
+	} else if (st->page == PG_WORKERS) {
 		admin_page_stats(&b, rep);
-	else if (st->page == PG_RELOAD)
+	} else if (st->page == PG_RELOAD) {
 		admin_page_reload(&b, rep);
-	else
+	} else {
 		admin_page_config(&b, rep);
+	}
 	respond(c, rep != NULL ? 200 : 503, &b);
 	abuf_free(&b);
+}
+
+/* The admin's request as the counter rules see it (admin -s shows the
+ * rules that count this client, as 3proxy does). */
+static void
+acl_view(const struct conn *c, struct pc_acl_req *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->user = c->user;
+	q->client = c->client;
+	q->dst = c->local;
+	q->port = c->local.port;
+	q->op = PC_OP_ADMIN;
+	q->now = time(NULL);
+}
+
+/* /CD<n> /CS<n>: rule n (3proxy's numbering: every counter rule, the
+ * nocount ones too, from 0) off or on until the next reload.  The
+ * switches live in memory the master shares per generation. */
+static void
+counter_switch(const struct admin_state *st)
+{
+	const struct pc_config *cfg = wctx.cfg;
+
+	if (st->ctswitch == 0 || cfg->ctoff == NULL ||
+	    st->ctrule >= cfg->ncounters)
+		return;
+	__atomic_store_n(&cfg->ctoff[st->ctrule],
+	    st->ctswitch == 'D' ? 1 : 0, __ATOMIC_RELAXED);
+}
+
+static uint8_t
+kind_of(enum page pg)
+{
+	switch (pg) {
+	case PG_XML:
+	case PG_WORKERS: return PC_ADMIN_STATS;
+	case PG_RELOAD:  return PC_ADMIN_RELOAD;
+	case PG_METRICS: return PC_ADMIN_METRICS;
+	case PG_FILE:    return PC_ADMIN_CFGFILE;
+	default:         return PC_ADMIN_USERS;   /* PG_MODEL */
+	}
 }
 
 static void
@@ -188,23 +258,34 @@ serve(struct conn *c)
 {
 	struct admin_state *st = c->proto_state;
 	struct abuf         b = { 0 };
-	uint8_t             kind;
+	struct pc_acl_req   q;
+	bool                limited = wctx.svc->single;
 
+	/* admin -s (3proxy's read-only admin): the counters without their
+	 * switches; any other page shows the index, as 3proxy does */
+	if (limited && st->page != PG_COUNTERS && st->page != PG_CSS &&
+	    st->page != PG_NONE)
+		st->page = PG_INDEX;
 	switch (st->page) {
 	case PG_INDEX:
-		admin_page_index(&b);
+		admin_page_index(&b, limited);
+		break;
+	case PG_CSS:
+		admin_page_css(&b);
+		st->ctype = CT_CSS;
 		break;
 	case PG_COUNTERS:
-		admin_page_counters(&b);
+		if (!limited)
+			counter_switch(st);
+		acl_view(c, &q);
+		admin_page_counters(&b, limited, &q);
 		break;
 	case PG_NONE:
 		fail(c, 404, 0);
 		return;
 	default:
-		kind = st->page == PG_STATS ? PC_ADMIN_STATS :
-		    st->page == PG_RELOAD ? PC_ADMIN_RELOAD :
-		    st->page == PG_METRICS ? PC_ADMIN_METRICS : PC_ADMIN_USERS;
-		if ((st->ipc_id = ipc_admin(kind, 0, answered, c)) == 0)
+		if ((st->ipc_id = ipc_admin(kind_of(st->page), 0, answered,
+		    c)) == 0)
 			fail(c, 503, 0);
 		return;
 	}
@@ -215,22 +296,46 @@ serve(struct conn *c)
 static void
 authorized(struct conn *c, int code)
 {
-	if (code == 0)
+	/* every refusal, an explicit deny too, is 401 with WWW-Authenticate,
+	 * as 3proxy answers it (a browser asks for another login); a limit
+	 * (10: a used-up counter, connlim) does not lock the administrator
+	 * out, as in 3proxy: the page is served (and logged 10) */
+	if (code == 0 || code == 10) {
+		((struct admin_state *)c->proto_state)->code = code;
 		serve(c);
-	else if (code == 1 || (code == 3 && c->user != NULL))
-		fail(c, 403, code);
-	else if (code >= 2 && code <= 9)
+	}
+	else if (code >= 1 && code <= 9)
 		fail(c, 401, code);
 	else
-		fail(c, code == 10 ? 503 : 500, code);
+		fail(c, 500, code);
+}
+
+/* /CD<n> or /CS<n> (n: 1 to 9 digits) */
+static bool
+switch_of(const char *p, size_t n, struct admin_state *st)
+{
+	uint32_t v = 0;
+
+	if (n < 4 || n > 12 || p[0] != '/' || p[1] != 'C' ||
+	    (p[2] != 'D' && p[2] != 'S'))
+		return false;
+	for (size_t i = 3; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		v = v * 10 + (uint32_t)(p[i] - '0');
+	}
+	st->ctswitch = p[2];
+	st->ctrule = v;
+	return true;
 }
 
 static enum page
-page_of(const char *buf, struct http_span path)
+page_of(const char *buf, struct http_span path, struct admin_state *st)
 {
 	static const struct { const char *p; enum page pg; } pages[] = {
-		{ "/", PG_INDEX }, { "/S", PG_STATS }, { "/C", PG_COUNTERS },
-		{ "/F", PG_CONFIG }, { "/R", PG_RELOAD },
+		{ "/", PG_INDEX }, { "/S", PG_XML }, { "/SX", PG_CSS },
+		{ "/W", PG_WORKERS }, { "/C", PG_COUNTERS }, { "/F", PG_FILE },
+		{ "/E", PG_MODEL }, { "/R", PG_RELOAD },
 		{ "/metrics", PG_METRICS },
 	};
 	size_t n = 0;
@@ -241,6 +346,8 @@ page_of(const char *buf, struct http_span path)
 		if (strlen(pages[i].p) == n &&
 		    memcmp(buf + path.off, pages[i].p, n) == 0)
 			return pages[i].pg;
+	if (switch_of(buf + path.off, n, st))
+		return PG_COUNTERS;
 	return PG_NONE;
 }
 
@@ -258,13 +365,17 @@ credentials(const char *buf, const struct http_req *r, char *user,
 	return -1;
 }
 
+/* %T as 3proxy logs an admin request: the path without its '/' ("S",
+ * "C", "CD0", "" for the index), query included. */
 static void
-set_text(struct conn *c, const char *buf, struct http_span line)
+set_text(struct conn *c, const char *buf, struct http_span path)
 {
-	char text[256];
-	int  n = line.len < sizeof(text) ? (int)line.len : (int)sizeof(text) - 1;
+	char   text[256];
+	size_t skip = path.len > 0 && buf[path.off] == '/' ? 1 : 0;
+	size_t len = path.len - skip;
+	int    n = len < sizeof(text) ? (int)len : (int)sizeof(text) - 1;
 
-	snprintf(text, sizeof(text), "%.*s", n, buf + line.off);
+	snprintf(text, sizeof(text), "%.*s", n, buf + path.off + skip);
 	conn_set_text(c, text);
 }
 
@@ -283,7 +394,7 @@ request(struct conn *c, const struct http_req *r)
 		return;
 	}
 	st->head_only = r->method == HTTP_M_HEAD;
-	st->page = (uint8_t)page_of(st->buf, r->path);
+	st->page = (uint8_t)page_of(st->buf, r->path, st);
 	have = credentials(st->buf, r, user, sizeof(user), pass,
 	    sizeof(pass)) == 0;
 	if (!have && request_needs_password()) {
@@ -334,7 +445,7 @@ parse(struct conn *c)
 		fail(c, http_error_status(e, false), e);
 		return 1;
 	}
-	set_text(c, st->buf, r.m.line);
+	set_text(c, st->buf, r.path);
 	if (r.m.chunked || r.m.has_te) {
 		fail(c, 400, HTTP_E_FRAMING);
 		return 1;

@@ -54,10 +54,14 @@ abuf_printf(struct abuf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
-void
-abuf_html(struct abuf *b, const char *s)
+static void
+html(struct abuf *b, const char *s, bool lines)
 {
 	for (; s != NULL && *s != '\0'; s++) {
+		if (lines && *s == '\n') {
+			abuf_printf(b, "\n");
+			continue;
+		}
 		switch (*s) {
 		case '<':  abuf_printf(b, "&lt;"); break;
 		case '>':  abuf_printf(b, "&gt;"); break;
@@ -74,6 +78,18 @@ abuf_html(struct abuf *b, const char *s)
 }
 
 void
+abuf_html(struct abuf *b, const char *s)
+{
+	html(b, s, false);
+}
+
+void
+abuf_html_lines(struct abuf *b, const char *s)
+{
+	html(b, s, true);
+}
+
+void
 abuf_free(struct abuf *b)
 {
 	free(b->p);
@@ -85,9 +101,10 @@ admin_page_begin(struct abuf *b, const char *title)
 {
 	abuf_printf(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
 	    "<title>portcullis: %s</title></head>\n<body>\n<h1>%s</h1>\n"
-	    "<p><a href=\"/\">index</a> | <a href=\"/S\">services</a> | "
-	    "<a href=\"/C\">counters</a> | <a href=\"/F\">configuration</a>"
-	    "</p>\n", title, title);
+	    "<p><a href=\"/\">index</a> | <a href=\"/W\">workers</a> | "
+	    "<a href=\"/S\">services</a> | <a href=\"/C\">counters</a> | "
+	    "<a href=\"/F\">configuration file</a> | <a href=\"/E\">running "
+	    "configuration</a></p>\n", title, title);
 }
 
 void

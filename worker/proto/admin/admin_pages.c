@@ -1,8 +1,11 @@
 /*
- * The pages of the admin service (admin.h).  The letters are 3proxy's:
- * /S services, /C counters, /F the configuration, /R reload.  Figures
- * come from the master (connection counts, user names) or from the
- * shared counter table the worker maps (traffic counters).
+ * The HTML pages of the admin service (admin.h).  3proxy's letters:
+ * /C counters (/CD<n> /CS<n> switch rule n off and on), /R reload; /S and
+ * /F have 3proxy's shapes (admin_3proxy.c), so the HTML pages that stood
+ * there are /W (workers: connection counts per worker) and /E (the
+ * running configuration, passwords hidden).  Figures come from the
+ * master (connection counts, user names) or from the shared counter
+ * table the worker maps (traffic counters).
  */
 #include <stdio.h>
 #include <time.h>
@@ -11,16 +14,26 @@
 #include "worker/core/conn.h"
 
 void
-admin_page_index(struct abuf *b)
+admin_page_index(struct abuf *b, bool limited)
 {
 	admin_page_begin(b, "administration");
+	if (limited) {       /* admin -s: the counters, read-only */
+		abuf_printf(b, "<ul>\n<li><a href=\"/C\">counters</a>: "
+		    "traffic counters and their limits</li>\n</ul>\n");
+		admin_page_end(b);
+		return;
+	}
 	abuf_printf(b, "<ul>\n"
-	    "<li><a href=\"/S\">services</a>: listeners and connection "
+	    "<li><a href=\"/W\">workers</a>: listeners and connection "
 	    "counts per worker</li>\n"
+	    "<li><a href=\"/S\">services</a>: the running services as "
+	    "XML (3proxy's form)</li>\n"
 	    "<li><a href=\"/C\">counters</a>: traffic counters and their "
-	    "limits</li>\n"
-	    "<li><a href=\"/F\">configuration</a>: the running configuration "
-	    "(passwords hidden)</li>\n"
+	    "limits, switched off and on</li>\n"
+	    "<li><a href=\"/F\">configuration file</a>: the file as "
+	    "written</li>\n"
+	    "<li><a href=\"/E\">running configuration</a>: what was "
+	    "compiled (passwords hidden)</li>\n"
 	    "<li><a href=\"/metrics\">metrics</a>: the master's figures in "
 	    "the Prometheus text format</li>\n"
 	    "</ul>\n"
@@ -100,9 +113,12 @@ period_name(enum pc_logrot p)
 }
 
 static void
-counter_row(struct abuf *b, const struct pc_config *cfg,
-    const struct pc_counter *c)
+counter_row(struct abuf *b, const struct pc_config *cfg, size_t i,
+    bool limited)
 {
+	const struct pc_counter *c = &cfg->counters[i];
+	bool                     on = cfg->ctoff == NULL ||
+	    !__atomic_load_n(&cfg->ctoff[i], __ATOMIC_RELAXED);
 	static const char *const dir[] = { "countin", "countout", "countall" };
 	const struct pc_ctslot  *sl = &cfg->ctslots[c->slot];
 	uint64_t                 bytes = __atomic_load_n(&sl->bytes,
@@ -116,13 +132,19 @@ counter_row(struct abuf *b, const struct pc_config *cfg,
 	abuf_printf(b, "<tr><td>%u</td><td>", c->number);
 	abuf_html(b, c->name != NULL ? c->name : "");
 	abuf_printf(b, "</td><td>%s</td><td>%s</td><td class=\"bytes\">%llu"
-	    "</td><td>%llu</td><td>%s</td></tr>\n", dir[c->dir % 3],
+	    "</td><td>%llu</td><td>%s</td>", dir[c->dir % 3],
 	    period_name(c->period), (unsigned long long)bytes,
 	    (unsigned long long)c->limit, when);
+	if (limited)
+		abuf_printf(b, "<td class=\"active\">%s</td></tr>\n",
+		    on ? "YES" : "NO");
+	else
+		abuf_printf(b, "<td class=\"active\"><a href=\"/C%c%zu\">%s"
+		    "</a></td></tr>\n", on ? 'D' : 'S', i, on ? "YES" : "NO");
 }
 
 void
-admin_page_counters(struct abuf *b)
+admin_page_counters(struct abuf *b, bool limited, const struct pc_acl_req *q)
 {
 	const struct pc_config *cfg = wctx.cfg;
 	size_t                  shown = 0;
@@ -130,11 +152,14 @@ admin_page_counters(struct abuf *b)
 	admin_page_begin(b, "counters");
 	abuf_printf(b, "<table border=\"1\">\n<tr><th>number</th><th>name"
 	    "</th><th>type</th><th>reset</th><th>bytes</th><th>limit</th>"
-	    "<th>last reset</th></tr>\n");
+	    "<th>last reset</th><th>active</th></tr>\n");
 	for (size_t i = 0; i < cfg->ncounters && cfg->ctslots != NULL; i++) {
 		if (cfg->counters[i].exempt)
 			continue;
-		counter_row(b, cfg, &cfg->counters[i]);
+		/* admin -s: a client sees the rules that count it (3proxy) */
+		if (limited && !pc_acl_rule_matches(&cfg->counters[i].rule, q))
+			continue;
+		counter_row(b, cfg, i, limited);
 		shown++;
 	}
 	abuf_printf(b, "</table>\n");
