@@ -85,6 +85,16 @@ gen_new(struct pc_config *cfg)
 			fatal("mmap counter switches");
 		cfg->ctoff = p;
 	}
+	/* maxconn is per service, whatever `workers` is (3proxy has one
+	 * process): one count shared by the service's workers */
+	if (cfg->nsvcs > 0) {
+		void *p = mmap(NULL, cfg->nsvcs * sizeof(uint32_t),
+		    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			fatal("mmap connection counts");
+		cfg->svc_active = p;
+	}
 	g->svcs = xcalloc(cfg->nsvcs + 1, sizeof(*g->svcs));
 	for (size_t s = 0; s < cfg->nsvcs; s++)
 		g->svcs[s].book = metrics_svc_book(&cfg->svcs[s]);
@@ -116,6 +126,9 @@ gen_free(struct gen *g)
 	if (g->cfg->pipes != NULL)
 		(void)munmap(g->cfg->pipes,
 		    g->cfg->nbandlims * sizeof(struct pc_pipe));
+	if (g->cfg->svc_active != NULL)
+		(void)munmap(g->cfg->svc_active,
+		    g->cfg->nsvcs * sizeof(uint32_t));
 	if (g->cfg->connstates != NULL)
 		(void)munmap(g->cfg->connstates,
 		    g->cfg->nconnlims * sizeof(struct pc_connstate));

@@ -363,6 +363,9 @@ struct pc_config {
 	struct pc_connlim   *connlims;
 	size_t               nconnlims;
 	struct pc_connstate *connstates; /* nconnlims, shared like pipes */
+	uint32_t            *svc_active; /* nsvcs: connections each service
+	                                    holds against its maxconn, all
+	                                    workers together (shared) */
 	struct pc_counter   *counters;
 	size_t               ncounters;
 	char                *counter_file;   /* `counter FILE ...`, or NULL */

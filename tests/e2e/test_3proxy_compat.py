@@ -144,3 +144,51 @@ def test_u_flags_only_for_socks(tmp_path, flag):
     p = subprocess.run([BIN, "-t", str(f)], capture_output=True, text=True,
                        timeout=30)
     assert p.returncode == 1 and "socks only" in p.stderr, p
+
+
+# ---- maxconn -------------------------------------------------------------
+
+def echo_ok(s, data=b"ping"):
+    s.sendall(data)
+    got = b""
+    while len(got) < len(data):
+        b = s.recv(64)
+        if not b:
+            break
+        got += b
+    return got == data
+
+
+@pytest.mark.parametrize("maxconn", [1, 3])
+def test_maxconn_is_per_service_whatever_workers(portcullis, echo, maxconn):
+    """maxconn N with `workers 2`: N tcppm connections are served at once,
+    the next waits (in the backlog) until one ends, then is served."""
+    import socket
+    port = free_port()
+    srv = portcullis(cfg_head() + f"workers 2\nmaxconn {maxconn}\n"
+                     f"tcppm -i127.0.0.1 {port} 127.0.0.1 {echo.port}\n",
+                     ports=[port], min_workers=2)
+    assert len(srv.wait_workers(2)) == 2
+    held = []
+    try:
+        for _ in range(maxconn):
+            s = connect(port)
+            assert echo_ok(s)
+            held.append(s)
+        extra = connect(port)
+        extra.settimeout(1.5)
+        extra.sendall(b"wait")
+        with pytest.raises(socket.timeout):
+            extra.recv(64)          # not served: the service is full
+        held.pop(0).close()
+        extra.settimeout(10)
+        got = b""
+        while len(got) < 4:
+            b = extra.recv(64)
+            assert b, got
+            got += b
+        assert got == b"wait"       # served once a place was free
+        extra.close()
+    finally:
+        for s in held:
+            s.close()

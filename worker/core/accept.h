@@ -1,8 +1,10 @@
 /*
  * Accepting clients on the service's shared listening socket.  Every worker
  * of a service waits on the same socket with EPOLLEXCLUSIVE, so one wakes
- * per connection.  A worker stops accepting at its share of `maxconn` (the
- * rest waits in the backlog, as with 3proxy) and resumes when one closes.
+ * per connection.  `maxconn` counts the connections of all the service's
+ * workers (a count in shared memory): at the limit a worker stops
+ * accepting (the rest waits in the backlog, as with 3proxy) and resumes
+ * when a place is free again.
  */
 #ifndef PC_WORKER_ACCEPT_H
 #define PC_WORKER_ACCEPT_H

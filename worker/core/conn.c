@@ -37,14 +37,26 @@ conn_setup(const struct conn_parts *p)
 struct conn *
 conn_new(int cfd, const struct pc_addr *client, const struct pc_addr *local)
 {
+	return conn_new_slot(cfd, client, local, false);
+}
+
+struct conn *
+conn_new_slot(int cfd, const struct pc_addr *client,
+    const struct pc_addr *local, bool slot)
+{
 	const struct proto *p = parts.proto;
 	struct conn        *c = calloc(1, sizeof(*c));
 
 	if (c == NULL || p == NULL) {
 		free(c);
 		close(cfd);
+		if (slot && wctx.cfg->svc_active != NULL)
+			(void)__atomic_fetch_sub(
+			    &wctx.cfg->svc_active[wctx.svc_idx], 1,
+			    __ATOMIC_RELEASE);
 		return NULL;
 	}
+	c->maxconn_slot = slot;
 	c->proto = p;
 	c->cfd = cfd;
 	c->sfd = -1;
@@ -168,6 +180,10 @@ conn_close(struct conn *c, int code)
 	if (c->relay != NULL)
 		parts.relay_release(c);
 	connlim_release(&c->cl_held);
+	if (c->maxconn_slot && wctx.cfg->svc_active != NULL)
+		(void)__atomic_fetch_sub(&wctx.cfg->svc_active[wctx.svc_idx], 1,
+		    __ATOMIC_RELEASE);
+	c->maxconn_slot = false;
 	ev_timer_stop(&c->timer);
 	conn_close_server(c);
 	if (c->cfd >= 0) {

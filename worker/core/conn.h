@@ -47,6 +47,8 @@ struct conn {
 	struct ev_timer timer;        /* the protocol's idle/step timer */
 	bool            closing;      /* conn_close called; ignore events */
 	bool            nolog;        /* matching ACL rule had `nolog` */
+	bool            maxconn_slot; /* holds one of the service's maxconn
+	                                 (accept.c), given back at close */
 	uint64_t        start_ms;     /* wall clock at accept or request start */
 	uint64_t        bytes_in;     /* %I from the server */
 	uint64_t        bytes_out;    /* %O to the server */

@@ -20,6 +20,10 @@ void conn_setup(const struct conn_parts *p);
 /* Takes ownership of cfd; the protocol is the one of conn_setup. */
 struct conn *conn_new(int cfd, const struct pc_addr *client,
 	    const struct pc_addr *local);
+/* Same; slot: the connection holds one of the service's shared maxconn
+ * count (reserved by the caller), released when it closes. */
+struct conn *conn_new_slot(int cfd, const struct pc_addr *client,
+	    const struct pc_addr *local, bool slot);
 /* Asks every live connection's protocol to finish (proto->drain). */
 void conn_drain_all(void);
 /* Closes every live connection, logging each with code. */
