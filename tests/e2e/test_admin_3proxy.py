@@ -49,7 +49,7 @@ def test_services_xml_and_stylesheet(portcullis):
     def open_one():
         x = page(srv.ap, "/S")
         return x if b"<value><![CDATA[1]]></value>" in x.body else None
-    r = wait_for(open_one, 5)
+    r = wait_for(open_one, 10)
     assert r, page(srv.ap, "/S")
     assert r.header("Content-Type") == "text/xml; charset=utf-8"
     assert r.body.startswith(b'<?xml version="1.0"?>\r\n'
@@ -82,7 +82,7 @@ def test_text_is_the_path_as_3proxy_logs_it(portcullis):
                  "/C?x=1"):
         assert page(srv.ap, path).status == 200, path
     want = ["", "S", "SX", "C", "CD0", "CS0", "F", "C?x=1"]
-    assert wait_for(lambda: texts(srv)[-8:] == want, 5), texts(srv)
+    assert wait_for(lambda: texts(srv)[-8:] == want, 10), texts(srv)
 
 
 def test_explicit_deny_is_401(portcullis):
@@ -166,7 +166,7 @@ def test_counter_switch_off_and_on(portcullis, origin):
     # 1 MB, used up by one download: then refused (the admin pages are
     # served all the same, as 3proxy serves them past a limit)
     curl(["-x", f"http://127.0.0.1:{pp}", origin.url("/big/1100000")])
-    assert wait_for(lambda: get() == 503, 5)
+    assert wait_for(lambda: get() == 503, 10)
     # rule 1 (the nocountin is rule 0, as 3proxy numbers them) off
     r = page(srv.ap, "/CD1")
     assert r.status == 200, r

@@ -101,9 +101,9 @@ def test_traffic_counted(portcullis, origin):
         assert r.status == 200 and len(r.body) == n, r
     n = len(sizes)
     assert wait_for(lambda: value(
-        srv.ap, "portcullis_connections_accepted_total", **svc) == n, 5)
+        srv.ap, "portcullis_connections_accepted_total", **svc) == n, 10)
     assert wait_for(lambda: value(srv.ap, "portcullis_requests_total",
-                                  **svc, **{"class": "ok"}) == n, 5)
+                                  **svc, **{"class": "ok"}) == n, 10)
     assert value(srv.ap, "portcullis_received_bytes_total",
                  **svc) >= sum(sizes)
     assert value(srv.ap, "portcullis_sent_bytes_total", **svc) > 0
@@ -120,7 +120,7 @@ def test_traffic_counted(portcullis, origin):
     assert r.status == 407, r
     assert wait_for(lambda: value(
         srv.ap, "portcullis_auth_failures_total", **svc,
-        reason="wrong_password") == 1, 5)
+        reason="wrong_password") == 1, 10)
     assert value(srv.ap, "portcullis_auth_failures_total", **svc,
                  reason="unknown_user") == 1
     assert value(srv.ap, "portcullis_requests_total", **svc,
@@ -128,10 +128,10 @@ def test_traffic_counted(portcullis, origin):
     # a connection held open is active
     s = connect(pp)
     assert wait_for(lambda: value(
-        srv.ap, "portcullis_connections_active", **svc) == 1, 5)
+        srv.ap, "portcullis_connections_active", **svc) == 1, 10)
     s.close()
     assert wait_for(lambda: value(
-        srv.ap, "portcullis_connections_active", **svc) == 0, 5)
+        srv.ap, "portcullis_connections_active", **svc) == 0, 10)
 
 
 def test_same_auth_and_acl_as_the_pages(portcullis):
@@ -173,7 +173,7 @@ def test_killed_worker_restart_and_cause(portcullis):
     assert value(srv.ap, "portcullis_worker_restarts_total", **svc) == 0
     s = connect(pp)
     pid = wait_for(lambda: pid_holding_inode(
-        srv.worker_pids(), tcp_inode(pp, s.getsockname()[1])), 5)
+        srv.worker_pids(), tcp_inode(pp, s.getsockname()[1])), 10)
     assert pid
     os.kill(pid, signal.SIGKILL)
     s.close()
@@ -202,7 +202,7 @@ def test_dns_and_bandwidth_figures(portcullis, origin, dns):
               f"http://nothing.test:{origin.port}/"])
     assert r.status == 502, r
     assert wait_for(lambda: value(srv.ap, "portcullis_dns_lookups_total",
-                                  **svc) >= 3, 5)
+                                  **svc) >= 3, 10)
     assert value(srv.ap, "portcullis_dns_failures_total", **svc) >= 1
     # answers are kept at least 1 s (dnsmasq's TTL is 0): quick small
     # requests after one that resolved find the name in the cache
@@ -211,10 +211,10 @@ def test_dns_and_bandwidth_figures(portcullis, origin, dns):
                   f"http://origin.test:{origin.port}/hello"])
         assert r.status == 200, r
     assert wait_for(lambda: value(srv.ap, "portcullis_dns_cache_hits_total",
-                                  **svc) >= 1, 5)
+                                  **svc) >= 1, 10)
     # 60000 bytes at 400 kbit/s: the limit held the transfers
     assert wait_for(lambda: value(srv.ap, "portcullis_bandlimit_waits_total",
-                                  **svc) >= 1, 5)
+                                  **svc) >= 1, 10)
     assert value(srv.ap, "portcullis_bandlimit_wait_seconds_total",
                  **svc) > 0
 
@@ -239,7 +239,7 @@ def test_counters_and_a_text_of_many_pieces(portcullis, origin):
            for s in fams["portcullis_counter_limit_bytes"].samples}
     assert lim["300"] == 100 * 1024 * 1024 and lim["7"] == 107 * 1024 * 1024
     assert wait_for(lambda: value(srv.ap, "portcullis_counter_bytes",
-                                  number=300, name="web") >= 50000, 5)
+                                  number=300, name="web") >= 50000, 10)
     assert value(srv.ap, "portcullis_counter_bytes", number=7) == 0
     # the text ends where the last family ends
     assert text.endswith("\n")
