@@ -18,9 +18,16 @@ dup_array(const void *src, size_t n, size_t size)
 {
 	void *p;
 
+	size_t cap = 1;
+
 	if (n == 0)
 		return NULL;
-	p = xreallocarray(NULL, n, size);
+	/* conf_push (util.c) takes the capacity of an array to be the power
+	 * of two at or above its count: a copy that a later line pushes to
+	 * (a `parent` after a rule copied for each service) needs as much */
+	while (cap < n)
+		cap *= 2;
+	p = xreallocarray(NULL, cap, size);
 	memcpy(p, src, n * size);
 	return p;
 }

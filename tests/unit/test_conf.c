@@ -763,6 +763,24 @@ test_parents(void)
 		CHECK_EQ_INT(c->parentretries, 2);
 	pc_config_free(c);
 
+	/* a parent line after a service line goes to the copied rule, whose
+	 * parents array must have room to grow (libFuzzer found the heap
+	 * overflow: a copy held exactly 3 entries, conf_push assumed 4) */
+	c = load("allow *\n"
+	    "parent 500 socks5 127.0.0.1 1080\n"
+	    "parent 500 socks5 127.0.0.1 1081\n"
+	    "parent 500 socks5 127.0.0.1 1082\n"
+	    "proxy -p3128\n"
+	    "parent 500 socks5 127.0.0.1 1083\n"
+	    "parent 500 socks5 127.0.0.1 1084\n"
+	    "proxy -p3129\n");
+	if (c != NULL) {
+		CHECK_EQ_INT(c->acls[c->svcs[1].acl].rules[0].nparents, 5);
+		CHECK_EQ_INT(c->acls[c->svcs[1].acl].rules[0].parents[4].port,
+		    1084);
+	}
+	pc_config_free(c);
+
 	FAILS("parent 1000 socks5 127.0.0.1 1080\n",
 	    "t.cfg:1: parent: no allow or deny line before it");
 	FAILS("deny *\nparent 1000 socks5 127.0.0.1 1080\n",

@@ -33,8 +33,11 @@ dns_msg_parse_query(const uint8_t *p, size_t n, struct dns_question *q)
 		l = p[off++];
 		if (l == 0)
 			break;
-		if (l > 63 || off + l > n || len + l + 1 > sizeof(q->name) - 1)
-			return -1;       /* compression in a query: refused */
+		/* a label is at most 63 bytes, a name at most 255 on the wire
+		 * (RFC 1035 2.3.4): 253 characters dotted; a compression
+		 * pointer (0xc0) in a query is refused */
+		if (l > 63 || off + l > n || len + (len > 0) + l > 253)
+			return -1;
 		if (len > 0)
 			q->name[len++] = '.';
 		for (size_t i = 0; i < l; i++) {
