@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "worker/wire/ftp_parse.h"
+#include "worker/wire/text.h"
 
 static void
 check_name(const char *s)
@@ -43,7 +44,8 @@ command(const uint8_t *p, size_t n)
 		check_name(l.host);
 		if (l.user[0] == '\0' || l.port == 0)
 			abort();
-		if (ftp_login_text(&l, text, sizeof(text)) >= sizeof(text))
+		if (text_login(l.user, l.host, l.port, FTP_PORT, text,
+		    sizeof(text)) >= sizeof(text))
 			abort();
 	}
 	if ((c == FTP_C_PORT && ftp_parse_port(arg, alen, &a) == 0) ||
@@ -89,7 +91,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t                max = 1 + (size > 0 ? data[0] : 0) * 5;
 	long                  k;
 
-	while ((k = ftp_line(data, size, max)) > 0) {
+	while ((k = text_line(data, size, max)) > 0) {
 		if ((size_t)k > size || (size_t)k > max || data[k - 1] != '\n')
 			abort();
 		command(data, (size_t)k);

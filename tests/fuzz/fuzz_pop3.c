@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "worker/wire/pop3_parse.h"
+#include "worker/wire/text.h"
 
 static void
 check_name(const char *s)
@@ -34,7 +35,7 @@ check_login(const struct pop3_login *l)
 	check_name(l->host);
 	if (l->user[0] == '\0' || l->port == 0)
 		abort();
-	if (pop3_text(l->user, l->host[0] ? l->host : "x", l->port, text,
+	if (text_login(l->user, l->host[0] ? l->host : "x", l->port, 110, text,
 	    sizeof(text)) >= sizeof(text))
 		abort();
 }
@@ -47,7 +48,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	long                     k;
 	int                      c;
 
-	while ((k = pop3_line(data, size, max)) > 0) {
+	while ((k = text_line(data, size, max)) > 0) {
 		if ((size_t)k > size || (size_t)k > max || data[k - 1] != '\n')
 			abort();
 		c = pop3_parse_command(data, (size_t)k, &l);

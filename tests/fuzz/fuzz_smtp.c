@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "worker/wire/smtp_parse.h"
+#include "worker/wire/text.h"
 
 static void
 check_name(const char *s, bool printable)
@@ -37,7 +38,7 @@ check_login(const struct smtp_login *l)
 		abort();
 	if (smtp_auth_plain(l->user, l->pass, out, sizeof(out)) == 0 ||
 	    smtp_b64_line(l->user, out, 2 * SMTP_NAME_MAX) == 0 ||
-	    smtp_text(l->user, l->host, l->port, out, sizeof(out)) >=
+	    text_login(l->user, l->host, l->port, 25, out, sizeof(out)) >=
 	    sizeof(out))
 		abort();
 }
@@ -85,7 +86,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	long   k;
 	int    state = SMTP_CMD_OTHER, code;
 
-	while ((k = smtp_line(data, size, max)) > 0) {
+	while ((k = text_line(data, size, max)) > 0) {
 		if ((size_t)k > size || (size_t)k > max || data[k - 1] != '\n')
 			abort();
 		state = client_line(data, (size_t)k, state);

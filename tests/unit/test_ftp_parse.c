@@ -7,16 +7,17 @@
 #include "policy/policy.h"
 #include "tests/unit/check.h"
 #include "worker/wire/ftp_parse.h"
+#include "worker/wire/text.h"
 
 #define S(s) (const uint8_t *)(s), strlen(s)
 
 static void
 test_line(void)
 {
-	CHECK_EQ_INT(ftp_line(S("USER a\r\nPASS b\r\n"), FTP_LINE_MAX), 8);
-	CHECK_EQ_INT(ftp_line(S("USER a"), FTP_LINE_MAX), 0);
-	CHECK_EQ_INT(ftp_line(S("abcd"), 4), -FTP_E_LONG);
-	CHECK_EQ_INT(ftp_line(S("ab\n"), 3), 3);
+	CHECK_EQ_INT(text_line(S("USER a\r\nPASS b\r\n"), FTP_LINE_MAX), 8);
+	CHECK_EQ_INT(text_line(S("USER a"), FTP_LINE_MAX), 0);
+	CHECK_EQ_INT(text_line(S("abcd"), 4), -1);
+	CHECK_EQ_INT(text_line(S("ab\n"), 3), 3);
 }
 
 static enum ftp_cmd
@@ -65,13 +66,13 @@ test_login(void)
 	CHECK_STREQ(l.user, "alice");
 	CHECK_STREQ(l.host, "ftp.test");
 	CHECK_EQ_INT(l.port, 21);
-	ftp_login_text(&l, t, sizeof(t));
+	text_login(l.user, l.host, l.port, FTP_PORT, t, sizeof(t));
 	CHECK_STREQ(t, "alice@ftp.test");
 	CHECK_EQ_INT(ftp_parse_login(S("a@b@[::1]:2121"), &l), 0);
 	CHECK_STREQ(l.user, "a@b");
 	CHECK_STREQ(l.host, "::1");
 	CHECK_EQ_INT(l.port, 2121);
-	ftp_login_text(&l, t, sizeof(t));
+	text_login(l.user, l.host, l.port, FTP_PORT, t, sizeof(t));
 	CHECK_STREQ(t, "a@b@[::1]:2121");
 	CHECK_EQ_INT(ftp_parse_login(S("pu:pp:alice@ftp.test:2121"), &l), 0);
 	CHECK_STREQ(l.puser, "pu");

@@ -5,6 +5,7 @@
 
 #include "tests/unit/check.h"
 #include "worker/wire/pop3_parse.h"
+#include "worker/wire/text.h"
 
 #define S(s) (const uint8_t *)(s), strlen(s)
 
@@ -13,14 +14,14 @@ test_line(void)
 {
 	const char *l = "USER a@b\r\nPASS x\r\n";
 
-	CHECK_EQ_INT(pop3_line(S(l), POP3_LINE_MAX), 10);
+	CHECK_EQ_INT(text_line(S(l), POP3_LINE_MAX), 10);
 	for (size_t i = 0; i < 10; i++)
-		CHECK_EQ_INT(pop3_line((const uint8_t *)l, i, POP3_LINE_MAX),
+		CHECK_EQ_INT(text_line((const uint8_t *)l, i, POP3_LINE_MAX),
 		    0);
-	CHECK_EQ_INT(pop3_line(S("abc"), 3), -POP3_E_LONG);
-	CHECK_EQ_INT(pop3_line(S("abc\n"), 3), -POP3_E_LONG);
-	CHECK_EQ_INT(pop3_line(S("ab\n"), 3), 3);
-	CHECK_EQ_INT(pop3_line(S("\n"), 3), 1);
+	CHECK_EQ_INT(text_line(S("abc"), 3), -1);
+	CHECK_EQ_INT(text_line(S("abc\n"), 3), -1);
+	CHECK_EQ_INT(text_line(S("ab\n"), 3), 3);
+	CHECK_EQ_INT(text_line(S("\n"), 3), 1);
 }
 
 static int
@@ -135,17 +136,17 @@ test_text(void)
 {
 	char out[64];
 
-	pop3_text("alice", "mail.test", 110, out, sizeof(out));
+	text_login("alice", "mail.test", 110, 110, out, sizeof(out));
 	CHECK_STREQ(out, "alice@mail.test");
-	pop3_text("alice", "10.0.0.1", 2110, out, sizeof(out));
+	text_login("alice", "10.0.0.1", 2110, 110, out, sizeof(out));
 	CHECK_STREQ(out, "alice@10.0.0.1:2110");
-	pop3_text("a", "::1", 110, out, sizeof(out));
+	text_login("a", "::1", 110, 110, out, sizeof(out));
 	CHECK_STREQ(out, "a@[::1]");
-	pop3_text("a", "::1", 995, out, sizeof(out));
+	text_login("a", "::1", 995, 110, out, sizeof(out));
 	CHECK_STREQ(out, "a@[::1]:995");
-	CHECK_EQ_INT(pop3_text("alice", "mail.test", 110, out, 6), 5);
-	CHECK_STREQ(out, "alice");
-	CHECK_EQ_INT(pop3_text("alice", "mail.test", 110, out, 0), 0);
+	CHECK_EQ_INT(text_login("alice", "mail.test", 110, 110, out, 6), 0);
+	CHECK_STREQ(out, "");
+	CHECK_EQ_INT(text_login("alice", "mail.test", 110, 110, out, 0), 0);
 }
 
 int

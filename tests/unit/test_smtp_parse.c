@@ -6,6 +6,7 @@
 
 #include "tests/unit/check.h"
 #include "worker/wire/smtp_parse.h"
+#include "worker/wire/text.h"
 
 #define S(s) (const uint8_t *)(s), strlen(s)
 
@@ -14,13 +15,13 @@ test_line(void)
 {
 	const char *l = "EHLO a\r\nAUTH x\r\n";
 
-	CHECK_EQ_INT(smtp_line(S(l), SMTP_LINE_MAX), 8);
+	CHECK_EQ_INT(text_line(S(l), SMTP_LINE_MAX), 8);
 	for (size_t i = 0; i < 8; i++)
-		CHECK_EQ_INT(smtp_line((const uint8_t *)l, i, SMTP_LINE_MAX),
+		CHECK_EQ_INT(text_line((const uint8_t *)l, i, SMTP_LINE_MAX),
 		    0);
-	CHECK_EQ_INT(smtp_line(S("abc"), 3), -SMTP_E_LONG);
-	CHECK_EQ_INT(smtp_line(S("abc\n"), 3), -SMTP_E_LONG);
-	CHECK_EQ_INT(smtp_line(S("ab\n"), 3), 3);
+	CHECK_EQ_INT(text_line(S("abc"), 3), -1);
+	CHECK_EQ_INT(text_line(S("abc\n"), 3), -1);
+	CHECK_EQ_INT(text_line(S("ab\n"), 3), 3);
 }
 
 static enum smtp_cmd
@@ -272,12 +273,13 @@ test_upstream(void)
 	CHECK_EQ_INT(smtp_b64_line("alice", out, sizeof(out)), 10);
 	CHECK_STREQ(out, "YWxpY2U=\r\n");
 	CHECK_EQ_INT(smtp_b64_line("alice", out, 10), 0);
-	CHECK_EQ_INT(smtp_text("alice", "mx.test", 25, out, sizeof(out)), 13);
+	CHECK_EQ_INT(text_login("alice", "mx.test", 25, 25, out, sizeof(out)),
+	    13);
 	CHECK_STREQ(out, "alice@mx.test");
-	smtp_text("alice", "::1", 587, out, sizeof(out));
+	text_login("alice", "::1", 587, 25, out, sizeof(out));
 	CHECK_STREQ(out, "alice@[::1]:587");
-	CHECK_EQ_INT(smtp_text("alice", "h", 26, out, 5), 4);
-	CHECK_STREQ(out, "alic");
+	CHECK_EQ_INT(text_login("alice", "h", 26, 25, out, 5), 0);
+	CHECK_STREQ(out, "");
 }
 
 int

@@ -5,25 +5,7 @@
 
 #include "policy/policy.h"
 #include "worker/wire/ftp_parse.h"
-
-long
-ftp_line(const uint8_t *p, size_t n, size_t max)
-{
-	const uint8_t *lf = memchr(p, '\n', n < max ? n : max);
-
-	if (lf != NULL)
-		return (long)(lf - p) + 1;
-	return n >= max ? -FTP_E_LONG : 0;
-}
-
-/* The line without its CR/LF ending. */
-static size_t
-trim_eol(const uint8_t *p, size_t n)
-{
-	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
-		n--;
-	return n;
-}
+#include "worker/wire/text.h"
 
 static int
 upper(int ch)
@@ -46,7 +28,7 @@ ftp_classify(const uint8_t *p, size_t n, const uint8_t **arg, size_t *alen)
 	char   verb[5];
 	size_t v = 0, i;
 
-	n = trim_eol(p, n);
+	n = text_trim_eol(p, n);
 	*arg = p + n;
 	*alen = 0;
 	for (i = 0; i < n; i++)   /* a command smuggling a second line */
@@ -104,47 +86,13 @@ copy_name(char *dst, const uint8_t *p, size_t n)
 static int
 parse_server(const uint8_t *p, size_t n, struct ftp_login *l)
 {
-	const uint8_t *colon = NULL;
-	size_t         hlen = n;
-	uint32_t       port = 0;
+	struct text_host h;
 
-	if (n > 0 && p[0] == '[') {
-		const uint8_t *rb = memchr(p, ']', n);
-
-		if (rb == NULL)
-			return -1;
-		if ((size_t)(rb - p) + 1 < n) {
-			if (rb[1] != ':')
-				return -1;
-			colon = rb + 1;
-		}
-		if (copy_name(l->host, p + 1, (size_t)(rb - p) - 1) != 0)
-			return -1;
-	} else {
-		colon = memchr(p, ':', n);
-		if (colon != NULL)
-			hlen = (size_t)(colon - p);
-		if (copy_name(l->host, p, hlen) != 0)
-			return -1;
-	}
-	if (l->host[0] == '\0')
+	if (text_hostport(p, n, 0, FTP_PORT, &h) != 0 ||
+	    copy_name(l->host, p + h.off, h.len) != 0)
 		return -1;
-	l->port = FTP_PORT;
-	if (colon == NULL)
-		return 0;
-	if (colon + 1 == p + n)
-		return -1;
-	for (const uint8_t *d = colon + 1; d < p + n; d++) {
-		if (*d < '0' || *d > '9')
-			return -1;
-		port = port * 10 + (uint32_t)(*d - '0');
-		if (port > 65535)
-			return -1;
-	}
-	if (port == 0)
-		return -1;
-	l->port = (uint16_t)port;
-	l->port_given = true;
+	l->port = h.port;
+	l->port_given = h.port_given;
 	return 0;
 }
 
@@ -176,7 +124,7 @@ ftp_parse_login(const uint8_t *p, size_t n, struct ftp_login *l)
 
 	memset(l, 0, sizeof(*l));
 	l->port = FTP_PORT;
-	n = trim_eol(p, n);
+	n = text_trim_eol(p, n);
 	for (size_t i = 0; i < n; i++)
 		if (p[i] <= 0x20 || p[i] == 0x7f)
 			return -FTP_E_LOGIN;
@@ -189,26 +137,6 @@ ftp_parse_login(const uint8_t *p, size_t n, struct ftp_login *l)
 	    parse_server(p + at, n - at, l) != 0)
 		return -FTP_E_LOGIN;
 	return 0;
-}
-
-size_t
-ftp_login_text(const struct ftp_login *l, char *out, size_t cap)
-{
-	bool v6 = strchr(l->host, ':') != NULL;
-	int  k;
-
-	if (l->port != FTP_PORT)
-		k = snprintf(out, cap, v6 ? "%s@[%s]:%u" : "%s@%s:%u", l->user,
-		    l->host, l->port);
-	else
-		k = snprintf(out, cap, v6 ? "%s@[%s]" : "%s@%s", l->user,
-		    l->host);
-	if (k < 0 || (size_t)k >= cap) {
-		if (cap > 0)
-			out[0] = '\0';
-		return 0;
-	}
-	return (size_t)k;
 }
 
 static int
@@ -225,7 +153,7 @@ ftp_reply_feed(struct ftp_reply_scan *s, const uint8_t *p, size_t n)
 {
 	int code;
 
-	n = trim_eol(p, n);
+	n = text_trim_eol(p, n);
 	code = digit3(p, n);
 	if (s->code == 0) {
 		if (code < 0 || (n > 3 && p[3] != ' ' && p[3] != '-'))
@@ -282,7 +210,7 @@ ftp_parse_pasv(const uint8_t *p, size_t n, struct pc_addr *a)
 {
 	unsigned v[6];
 
-	n = trim_eol(p, n);
+	n = text_trim_eol(p, n);
 	if (digit3(p, n) != 227)
 		return -1;
 	/* the numbers may or may not be in parentheses (RFC 1123 4.1.2.6) */
@@ -303,7 +231,7 @@ ftp_parse_epsv(const uint8_t *p, size_t n, uint16_t *port)
 	uint8_t        d;
 	int            k;
 
-	n = trim_eol(p, n);
+	n = text_trim_eol(p, n);
 	if (digit3(p, n) != 229 || (lp = memchr(p, '(', n)) == NULL)
 		return -1;
 	n -= (size_t)(lp - p) + 1;
@@ -325,7 +253,7 @@ ftp_parse_port(const uint8_t *p, size_t n, struct pc_addr *a)
 {
 	unsigned v[6];
 
-	n = trim_eol(p, n);
+	n = text_trim_eol(p, n);
 	if (numbers(p, n, ',', v, 6, 255) != (int)n)
 		return -1;
 	set_v4(a, v);
@@ -341,7 +269,7 @@ ftp_parse_eprt(const uint8_t *p, size_t n, struct pc_addr *a)
 	uint8_t        d;
 	size_t         i;
 
-	n = trim_eol(p, n);
+	n = text_trim_eol(p, n);
 	if (n < 8 || (d = p[0]) < 33 || d > 126 || (p[1] != '1' &&
 	    p[1] != '2') || p[2] != d)
 		return -1;
@@ -382,7 +310,7 @@ ftp_reply_size(const uint8_t *p, size_t n)
 	int64_t v = -1;
 	size_t  i;
 
-	n = trim_eol(p, n);
+	n = text_trim_eol(p, n);
 	if (digit3(p, n) == 213)
 		i = 4;
 	else if (digit3(p, n) == 150 && n > 4) {
@@ -407,7 +335,7 @@ ftp_list_name(const uint8_t *p, size_t n, size_t *off, size_t *len,
 {
 	size_t i = 0, field = 0, start = 0;
 
-	n = trim_eol(p, n);
+	n = text_trim_eol(p, n);
 	*off = *len = 0;
 	*dir = n > 0 && p[0] == 'd';
 	while (i < n && field < 8) {

@@ -41,10 +41,6 @@
 #define FTP_NAME_MAX    255  /* user names, passwords and host names */
 #define FTP_PORT        21
 
-/* A complete line at p: its length with the LF (> 0), 0 when more bytes
- * are needed, or -FTP_E_LONG when max bytes hold no LF. */
-long ftp_line(const uint8_t *p, size_t n, size_t max);
-
 enum ftp_cmd {
 	FTP_C_OTHER, FTP_C_USER, FTP_C_PASS, FTP_C_QUIT, FTP_C_PASV,
 	FTP_C_EPSV, FTP_C_PORT, FTP_C_EPRT, FTP_C_RETR, FTP_C_STOR,
@@ -74,8 +70,6 @@ struct ftp_login {
  * host empty; `name` may be `proxyuser:proxypass:name` (3proxy's form of
  * the proxy's own credentials).  0, or -FTP_E_LOGIN. */
 int  ftp_parse_login(const uint8_t *p, size_t n, struct ftp_login *l);
-/* %T of a login: "name@host[:port]", the port left out when it is 21. */
-size_t ftp_login_text(const struct ftp_login *l, char *out, size_t cap);
 
 /* Replies.  Feed the lines of a reply one by one: returns 0 while a
  * multi-line reply goes on, the code (100..599) when the line ends it,

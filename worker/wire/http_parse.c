@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "worker/wire/http_parse.h"
+#include "worker/wire/text.h"
 
 static bool
 is_tchar(unsigned char ch)
@@ -117,78 +118,24 @@ parse_version(const char *p, size_t n, uint8_t *maj, uint8_t *min)
 	return 0;
 }
 
-static int
-parse_port(const char *p, size_t n, uint16_t *port)
-{
-	uint32_t v = 0;
-
-	if (n == 0 || n > 5)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return -1;
-		v = v * 10 + (uint32_t)(p[i] - '0');
-	}
-	if (v == 0 || v > 65535)
-		return -1;
-	*port = (uint16_t)v;
-	return 0;
-}
-
-static bool
-is_hostchar(unsigned char ch)
-{
-	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
-	    (ch >= 'A' && ch <= 'Z') || ch == '-' || ch == '.' || ch == '_';
-}
-
 /* Names as DNS knows them, or a bracketed IPv6 literal (no zone id); the
  * resolver checks that the literal really is one. */
 int
 http_parse_authority(const char *p, size_t n, uint16_t defport,
     struct http_span *host, uint16_t *port, bool *v6)
 {
-	size_t hend, i = 0;
+	struct text_host h;
 
 	*v6 = false;
-	if (n > 0 && p[0] == '[') {
-		const char *close = memchr(p, ']', n);
-
-		if (close == NULL)
-			return -1;
-		hend = (size_t)(close - p);
-		if (hend < 3 || hend > 46)
-			return -1;
-		for (i = 1; i < hend; i++)
-			if (!(p[i] == ':' || p[i] == '.' ||
-			    (p[i] >= '0' && p[i] <= '9') ||
-			    (lower((unsigned char)p[i]) >= 'a' &&
-			    lower((unsigned char)p[i]) <= 'f')))
-				return -1;
-		host->off = 1;
-		host->len = (uint32_t)(hend - 1);
-		*v6 = true;
-		i = hend + 1;
-	} else {
-		while (i < n && p[i] != ':') {
-			if (!is_hostchar((unsigned char)p[i]))
-				return -1;
-			i++;
-		}
-		if (i == 0 || i > 255)
-			return -1;
-		host->off = 0;
-		host->len = (uint32_t)i;
-	}
-	if (i == n || (i + 1 == n && p[i] == ':' && defport != 0)) {
-		if (defport == 0)
-			return -1;
-		*port = defport;
-		return 0;
-	}
-	if (p[i] != ':')
+	if (text_hostport((const uint8_t *)p, n, TEXT_HP_NAMES |
+	    TEXT_HP_EMPTY_PORT, defport, &h) != 0 ||
+	    (h.v6 && (h.len < 2 || h.len > 45)))
 		return -1;
-	return parse_port(p + i + 1, n - i - 1, port);
+	host->off = (uint32_t)h.off;
+	host->len = (uint32_t)h.len;
+	*port = h.port;
+	*v6 = h.v6;
+	return 0;
 }
 
 static enum http_method

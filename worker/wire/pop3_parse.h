@@ -2,7 +2,8 @@
  * The few POP3 lines the `pop3p` gateway reads itself (RFC 1939): the
  * client's commands before it has named its server, the login
  * `USER name@server[:port]` (or `USER proxyuser:proxypass:name@server`),
- * and the server's greeting.  Pure functions, no I/O, so that
+ * and the server's greeting (lines are cut and the %T text made by
+ * text.h).  Pure functions, no I/O, so that
  * tests/fuzz/fuzz_pop3.c and tests/unit/test_pop3_parse.c can drive them.
  *
  * %E codes of the POP3 gateway (600-699 are the mail gateways' in 3proxy;
@@ -32,10 +33,6 @@
 #define POP3_NAME_MAX   255  /* user names, passwords and host names */
 #define POP3_PORT       110
 
-/* A complete line at p: its length with the LF (> 0), 0 when more bytes
- * are needed, or -POP3_E_LONG when max bytes hold no LF. */
-long pop3_line(const uint8_t *p, size_t n, size_t max);
-
 enum pop3_cmd {
 	POP3_CMD_USER,     /* USER with an argument; the login is filled in */
 	POP3_CMD_QUIT,
@@ -60,10 +57,5 @@ int  pop3_parse_command(const uint8_t *p, size_t n, struct pop3_login *l);
 /* The server's first line: 0 when it is "+OK ...", else -POP3_E_REFUSED
  * (also for a "+OK Proxy" greeting: the gateway would talk to itself). */
 int  pop3_check_greeting(const uint8_t *p, size_t n);
-
-/* %T as 3proxy logs a login: "name@host:port", the port left out when it
- * is 110, an IPv6 host in brackets.  Returns the length written. */
-size_t pop3_text(const char *user, const char *host, uint16_t port,
-	    char *out, size_t cap);
 
 #endif

@@ -11,35 +11,7 @@
 
 #include "worker/wire/http_parse.h"    /* http_base64_decode: strict RFC 4648 */
 #include "worker/wire/smtp_parse.h"
-
-long
-smtp_line(const uint8_t *p, size_t n, size_t max)
-{
-	const uint8_t *lf = memchr(p, '\n', n < max ? n : max);
-
-	if (lf != NULL)
-		return (long)(lf - p) + 1;
-	return n >= max ? -SMTP_E_LONG : 0;
-}
-
-/* The line without its LF, CR and trailing blanks. */
-static size_t
-trim(const uint8_t *p, size_t n)
-{
-	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r' ||
-	    p[n - 1] == ' ' || p[n - 1] == '\t'))
-		n--;
-	return n;
-}
-
-static bool
-has_control(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] < 0x20 || p[i] == 0x7f)
-			return true;
-	return false;
-}
+#include "worker/wire/text.h"
 
 static bool
 only(const uint8_t *p, size_t n, const char *set)
@@ -50,7 +22,6 @@ only(const uint8_t *p, size_t n, const char *set)
 	return true;
 }
 
-#define V6_CHARS   "0123456789abcdefABCDEF:."
 #define NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" \
                    "0123456789.-_"
 
@@ -105,11 +76,11 @@ enum smtp_cmd
 smtp_parse_command(const uint8_t *p, size_t n, const uint8_t **arg,
     size_t *alen)
 {
-	size_t k = trim(p, n), w;
+	size_t k = text_trim(p, n), w;
 
 	*arg = p;
 	*alen = 0;
-	if (has_control(p, k))
+	if (text_has_control(p, k))
 		return SMTP_CMD_SYNTAX;
 	w = split_word(p, k, arg, alen);
 	if (word_is(p, w, "AUTH"))
@@ -133,7 +104,7 @@ smtp_decode_line(const uint8_t *p, size_t n, char *out, size_t cap,
 {
 	long len;
 
-	n = trim(p, n);
+	n = text_trim(p, n);
 	*olen = 0;
 	if (cap == 0)
 		return -SMTP_E_DECODE;
@@ -152,21 +123,6 @@ smtp_decode_line(const uint8_t *p, size_t n, char *out, size_t cap,
 	return 0;
 }
 
-static int
-parse_port(const uint8_t *p, size_t n, uint16_t *port)
-{
-	unsigned v = 0;
-
-	if (n == 0 || n > 5 || !only(p, n, "0123456789"))
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		v = v * 10 + (unsigned)(p[i] - '0');
-	if (v == 0 || v > 65535)
-		return -1;
-	*port = (uint16_t)v;
-	return 0;
-}
-
 /* Copies p[0..n) as a C string when 0 < n <= SMTP_NAME_MAX. */
 static int
 field(const uint8_t *p, size_t n, char *out)
@@ -182,31 +138,13 @@ field(const uint8_t *p, size_t n, char *out)
 static int
 parse_server(const uint8_t *p, size_t n, struct smtp_login *l)
 {
-	const uint8_t *colon;
-	size_t         hn = n;
+	struct text_host h;
 
-	if (n > 0 && p[0] == '[') {
-		const uint8_t *rb = memchr(p, ']', n);
-
-		if (rb == NULL || !only(p + 1, (size_t)(rb - p) - 1, V6_CHARS))
-			return -1;
-		if (rb + 1 < p + n && (rb[1] != ':' || parse_port(rb + 2,
-		    (size_t)(p + n - rb) - 2, &l->port) != 0))
-			return -1;
-		return field(p + 1, (size_t)(rb - p) - 1, l->host);
-	}
-	colon = memchr(p, ':', n);
-	if (colon != NULL && memchr(colon + 1, ':', (size_t)(p + n - colon)
-	    - 1) != NULL)
-		return only(p, n, V6_CHARS) ? field(p, n, l->host) : -1;
-	if (colon != NULL) {
-		hn = (size_t)(colon - p);
-		if (parse_port(colon + 1, n - hn - 1, &l->port) != 0)
-			return -1;
-	}
-	if (!only(p, hn, NAME_CHARS))
+	if (text_hostport(p, n, TEXT_HP_NAMES | TEXT_HP_BARE_V6, SMTP_PORT,
+	    &h) != 0)
 		return -1;
-	return field(p, hn, l->host);
+	l->port = h.port;
+	return field(p + h.off, h.len, l->host);
 }
 
 int
@@ -220,7 +158,7 @@ smtp_parse_login(const char *s, size_t n, struct smtp_login *l)
 	for (size_t i = n; i > 0 && at == NULL; i--)
 		if (p[i - 1] == '@')
 			at = p + i - 1;
-	if (at == NULL || has_control(p, n) ||
+	if (at == NULL || text_has_control(p, n) ||
 	    field(p, (size_t)(at - p), l->user) != 0 ||
 	    parse_server(at + 1, (size_t)(p + n - at) - 1, l) != 0) {
 		memset(l->user, 0, sizeof(l->user));
@@ -266,7 +204,7 @@ smtp_decode_plain(const uint8_t *p, size_t n, struct smtp_login *l)
 
 	memset(l, 0, sizeof(*l));
 	l->port = SMTP_PORT;
-	n = trim(p, n);
+	n = text_trim(p, n);
 	if (n == 1 && p[0] == '*')
 		return 1;
 	len = http_base64_decode((const char *)p, n, (uint8_t *)m, PLAIN_MAX);
@@ -355,7 +293,7 @@ smtp_ehlo_mechs(const uint8_t *p, size_t n)
 	while (n > 0) {
 		const uint8_t *lf = memchr(p, '\n', n);
 		size_t         len = lf != NULL ? (size_t)(lf - p) + 1 : n;
-		size_t         k = trim(p, len);
+		size_t         k = text_trim(p, len);
 
 		if (k > 4)
 			m |= line_mechs(p + 4, k - 4);
@@ -374,7 +312,7 @@ smtp_check_greeting(const uint8_t *p, size_t n, int code)
 		return -SMTP_E_REFUSED;
 	if (lf != NULL)
 		n = (size_t)(lf - p);
-	n = trim(p, n);
+	n = text_trim(p, n);
 	if (n >= 9 && strncasecmp((const char *)p + 4, "proxy", 5) == 0 &&
 	    (n == 9 || p[9] == ' '))
 		return -SMTP_E_REFUSED;
@@ -416,25 +354,4 @@ size_t
 smtp_b64_line(const char *s, char *out, size_t cap)
 {
 	return b64_crlf((const uint8_t *)s, strlen(s), out, cap);
-}
-
-size_t
-smtp_text(const char *user, const char *host, uint16_t port, char *out,
-    size_t cap)
-{
-	bool v6 = strchr(host, ':') != NULL;
-	int  k;
-
-	if (cap == 0)
-		return 0;
-	if (port == SMTP_PORT)
-		k = snprintf(out, cap, v6 ? "%s@[%s]" : "%s@%s", user, host);
-	else
-		k = snprintf(out, cap, v6 ? "%s@[%s]:%u" : "%s@%s:%u", user,
-		    host, port);
-	if (k < 0) {
-		out[0] = '\0';
-		return 0;
-	}
-	return (size_t)k < cap ? (size_t)k : cap - 1;
 }

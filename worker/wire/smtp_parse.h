@@ -39,10 +39,6 @@
 #define SMTP_NAME_MAX   255  /* names, passwords, host names, EHLO domain */
 #define SMTP_PORT       25   /* the server's port when the login has none */
 
-/* A complete line at p: its length with the LF (> 0), 0 when more bytes
- * are needed, or -SMTP_E_LONG when max bytes hold no LF. */
-long smtp_line(const uint8_t *p, size_t n, size_t max);
-
 enum smtp_cmd {
 	SMTP_CMD_EHLO,
 	SMTP_CMD_HELO,
@@ -111,10 +107,5 @@ size_t smtp_auth_plain(const char *user, const char *pass, char *out,
 /* base64(s) followed by CRLF, for the AUTH LOGIN steps; 0 when it does
  * not fit. */
 size_t smtp_b64_line(const char *s, char *out, size_t cap);
-
-/* %T as 3proxy logs a login: "name@host:port", the port left out when it
- * is 25, an IPv6 host in brackets.  Returns the length written. */
-size_t smtp_text(const char *user, const char *host, uint16_t port,
-	    char *out, size_t cap);
 
 #endif

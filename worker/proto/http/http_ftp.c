@@ -26,6 +26,7 @@
 
 #include "worker/proto/ftp/ftp_data.h"
 #include "worker/wire/ftp_parse.h"
+#include "worker/wire/text.h"
 #include "worker/proto/http/http_conn.h"
 #include "worker/net/request.h"
 
@@ -481,7 +482,7 @@ server_io(struct ev_io *io, uint32_t revents)
 	c->bytes_in += (uint64_t)n;
 	f->slen = (uint16_t)(f->slen + n);
 	while (!c->closing && hf(c) == f && f->slen > 0 &&
-	    (k = ftp_line(f->sbuf, f->slen, sizeof(f->sbuf))) != 0) {
+	    (k = text_line(f->sbuf, f->slen, sizeof(f->sbuf))) != 0) {
 		if (k < 0 || (code = ftp_reply_feed(&f->scan, f->sbuf,
 		    (size_t)k)) < 0) {
 			fail(c, FTP_E_SERVER);
