@@ -21,6 +21,7 @@
 #include "master/logwrite.h"
 #include "master/loop.h"
 #include "master/monitor.h"
+#include "master/notify.h"
 #include "master/reap.h"
 #include "master/reload.h"
 #include "master/signals.h"
@@ -50,6 +51,7 @@ begin_stop(void)
 	if (M.stopping)
 		return;
 	log_info("stopping");
+	notify_stopping();
 	M.stopping = true;
 	M.stop_deadline_ms = now_ms() + STOP_GRACE_MS;
 	for (struct gen *g = M.gens; g != NULL; g = g->next) {

@@ -5,7 +5,8 @@
  * (errors before anything is touched), decide the workers' ids, check the
  * jail, open the log targets, bind every listener, raise the descriptor
  * limit, go to the background if asked, write the pid file, fork the
- * workers, and serve.
+ * workers, and serve (systemd hears READY=1 once every service has a
+ * worker that accepts: notify.h).
  *
  * Exit status: 0 served and stopped by a signal (or -t: config OK);
  * 1 configuration or start-up error; 2 usage error.
@@ -31,6 +32,8 @@
 #include "master/loop.h"
 #include "master/master.h"
 #include "master/monitor.h"
+#include "master/notify.h"
+#include "master/reload.h"
 #include "master/spawn.h"
 #include "master/signals.h"
 
@@ -146,6 +149,7 @@ start(struct pc_config *cfg)
 	struct gen        *g;
 	char               err[1024];
 
+	notify_init();
 	prepare_ids(cfg);
 	g = gen_new(cfg);
 	if (logs_open(g, err, sizeof(err)) != 0)
@@ -172,6 +176,7 @@ start(struct pc_config *cfg)
 	control_open(g->cfg);
 	monitor_reset(cfg);
 	spawn_gen(g);
+	reload_first();
 	log_debug("generation %u started", (unsigned)g->id);
 	master_loop();
 }

@@ -15,7 +15,14 @@
  *    listening socket keeps queueing meanwhile, so nothing is refused.
  * Listeners of a removed service close when the last generation using
  * them is released (gen.c), after its workers are gone.
+ *
+ * systemd (notify.h) hears RELOADING=1 when a reload starts and READY=1
+ * when no reload is left to do: after step 5, or at once when the new
+ * configuration was refused.  The first generation goes through step 5
+ * too (reload_first), so READY=1 at start means every service has a
+ * worker that accepts.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "common/log.h"
@@ -26,6 +33,7 @@
 #include "master/master.h"
 #include "master/metrics.h"
 #include "master/monitor.h"
+#include "master/notify.h"
 #include "master/authcache.h"
 #include "master/counters.h"
 #include "master/reload.h"
@@ -35,6 +43,7 @@
 
 static bool    in_progress, pending;
 static int64_t ready_deadline;
+static char    failed[1100];   /* why the last reload was refused */
 
 struct ids {
 	uid_t uid;
@@ -68,6 +77,16 @@ commit(struct ids *ids)
 }
 
 static void
+refused(const char *err)
+{
+	log_warnx("reload failed, keeping the running configuration: %s",
+	    err);
+	snprintf(failed, sizeof(failed), "reload failed, the previous "
+	    "configuration serves: %s", err);
+	metrics_reload(false);
+}
+
+static void
 start(void)
 {
 	char              err[1024];
@@ -76,25 +95,21 @@ start(void)
 	struct ids        ids;
 
 	log_info("reloading the configuration");
+	notify_reloading();
+	failed[0] = '\0';
 	if ((cfg = master_load_config(err, sizeof(err))) == NULL) {
-		log_warnx("reload failed, keeping the running configuration: "
-		    "%s", err);
-		metrics_reload(false);
+		refused(err);
 		return;
 	}
 	if (prepare(cfg, &ids, err, sizeof(err)) != 0) {
-		log_warnx("reload failed, keeping the running configuration: "
-		    "%s", err);
-		metrics_reload(false);
+		refused(err);
 		pc_config_free(cfg);
 		return;
 	}
 	g = gen_new(cfg);
 	if (listen_claim_gen(g, err, sizeof(err)) != 0 ||
 	    logs_open(g, err, sizeof(err)) != 0) {
-		log_warnx("reload failed, keeping the running configuration: "
-		    "%s", err);
-		metrics_reload(false);
+		refused(err);
 		M.next_gen--;
 		gen_free(g);
 		free(ids.jail);
@@ -115,6 +130,21 @@ start(void)
 	log_info("generation %u started", (unsigned)g->id);
 }
 
+/* Nothing left to do: tell systemd which configuration serves. */
+static void
+settled(void)
+{
+	char status[64];
+
+	if (failed[0] != '\0') {
+		notify_ready(failed);
+		return;
+	}
+	snprintf(status, sizeof(status), "serving, configuration generation "
+	    "%u", (unsigned)M.cur->id);
+	notify_ready(status);
+}
+
 void
 reload_request(void)
 {
@@ -125,6 +155,15 @@ reload_request(void)
 		return;
 	}
 	start();
+	if (!in_progress)
+		settled();
+}
+
+void
+reload_first(void)
+{
+	in_progress = true;
+	ready_deadline = now_ms() + READY_TIMEOUT_MS;
 }
 
 static bool
@@ -178,5 +217,7 @@ reload_tick(int64_t now)
 		pending = false;
 		start();
 	}
+	if (!in_progress)
+		settled();
 	return in_progress ? ready_deadline : 0;
 }

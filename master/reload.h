@@ -7,6 +7,8 @@
 #define DRAIN_GRACE_S 300   /* old workers finish their connections */
 
 void reload_request(void);          /* SIGHUP, SIGUSR1, monitor */
+/* The first generation was just spawned: READY=1 once it serves. */
+void reload_first(void);
 /* Called every loop turn: switches generations once the new one is ready
  * (or after the timeout), runs a pending reload.  Returns the next
  * deadline or 0. */
