@@ -17,6 +17,11 @@
 #include "worker/core/conn_life.h"
 #include "worker/core/ipc_client.h"
 
+/* Lingering close (conn_linger): how long and how much a connection we
+ * half-closed is read and discarded before close(). */
+#define LINGER_MS    2000
+#define LINGER_BYTES (256 * 1024)
+
 struct worker_ctx wctx;
 
 static struct conn *live;
@@ -60,6 +65,7 @@ conn_new_slot(int cfd, const struct pc_addr *client,
 	c->proto = p;
 	c->cfd = cfd;
 	c->sfd = -1;
+	c->dead_cfd = -1;
 	c->start_ms = ev_wallclock_ms();
 	c->client = *client;
 	c->local = *local;
@@ -145,6 +151,11 @@ conn_free(void *p)
 {
 	struct conn *c = p;
 
+	/* the client socket closes here, after this turn's log batch went
+	 * to the master (turn hooks run before deferred frees): a client
+	 * that sees EOF has its request's record with the master already */
+	if (c->dead_cfd >= 0)
+		close(c->dead_cfd);
 	free(c->user);
 	free(c->host);
 	free(c->text);
@@ -167,14 +178,11 @@ conn_close_server(struct conn *c)
 	c->sfd = -1;
 }
 
-void
-conn_close(struct conn *c, int code)
+/* Everything but the client socket: the pipeline, the relay, limits,
+ * the timer, the server socket and the protocol's state. */
+static void
+conn_release_parts(struct conn *c)
 {
-	if (c->closing)
-		return;
-	c->closing = true;
-	if (code >= 0)
-		conn_log(c, code);
 	if (c->req_state != NULL)
 		parts.request_cancel(c);
 	if (c->relay != NULL)
@@ -186,15 +194,83 @@ conn_close(struct conn *c, int code)
 	c->maxconn_slot = false;
 	ev_timer_stop(&c->timer);
 	conn_close_server(c);
+	if (c->proto->release != NULL && !c->released)
+		c->proto->release(c);
+	c->released = true;
+}
+
+static void
+linger_over(struct ev_timer *t)
+{
+	conn_close(t->arg, -1);
+}
+
+static void
+linger_read(struct ev_io *io, uint32_t revents)
+{
+	static char  sink[16384];
+	struct conn *c = io->arg;
+	ssize_t      n;
+
+	(void)revents;
+	if (!c->lingering)
+		return;
+	for (int i = 0; i < 4; i++) {
+		n = read(c->cfd, sink, sizeof(sink));
+		if (n > 0) {
+			c->pending += (uint64_t)n;
+			if (c->pending > LINGER_BYTES)
+				break;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		break;                  /* EOF or error: the client is done */
+	}
+	if (n > 0 && c->pending <= LINGER_BYTES)
+		return;                 /* more next turn */
+	conn_close(c, -1);
+}
+
+void
+conn_linger(struct conn *c, int code)
+{
+	if (c->closing)
+		return;
+	if (code >= 0 && !c->logged)
+		conn_log(c, code);
+	c->logged = true;
+	conn_release_parts(c);
+	/* closing: the protocol's code sees a closed connection and stops
+	 * touching it (its state is gone); conn_close finishes the job */
+	c->closing = true;
+	c->lingering = true;
+	c->pending = 0;
+	if (c->cfd < 0 || shutdown(c->cfd, SHUT_WR) != 0 ||
+	    ev_io_take(&c->cio, c->cfd, EPOLLIN, linger_read, c) != 0) {
+		conn_close(c, -1);
+		return;
+	}
+	ev_timer_start(&c->timer, LINGER_MS, linger_over, c);
+}
+
+void
+conn_close(struct conn *c, int code)
+{
+	if (c->closing && !c->lingering)
+		return;
+	c->lingering = false;
+	c->closing = true;
+	if (code >= 0 && !c->logged)
+		conn_log(c, code);
+	conn_release_parts(c);
 	if (c->cfd >= 0) {
 		ev_io_forget(&c->cio);
-		close(c->cfd);
+		c->dead_cfd = c->cfd;    /* closed by conn_free */
 	} else {
 		ev_io_del(&c->cio);
 	}
 	c->cfd = -1;
-	if (c->proto->release != NULL)
-		c->proto->release(c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else

@@ -49,6 +49,12 @@ struct conn {
 	bool            nolog;        /* matching ACL rule had `nolog` */
 	bool            maxconn_slot; /* holds one of the service's maxconn
 	                                 (accept.c), given back at close */
+	bool            logged;       /* this request's record is out: a
+	                                 close logs nothing more */
+	bool            lingering;    /* conn_linger: reading to EOF */
+	bool            released;     /* proto->release ran */
+	int             dead_cfd;     /* closed client socket, closed for
+	                                 real at the end of the turn */
 	uint64_t        start_ms;     /* wall clock at accept or request start */
 	uint64_t        bytes_in;     /* %I from the server */
 	uint64_t        bytes_out;    /* %O to the server */
@@ -91,6 +97,12 @@ void conn_log(struct conn *c, int code);
 /* Log (code; pass -1 to skip logging), close both sockets, cancel pending
  * DNS/auth/timers, call proto->release, and free at the end of the turn. */
 void conn_close(struct conn *c, int code);
+/* Lingering close (what nginx does): log (code; -1 to skip), release
+ * everything but the client socket, shut its write side down, then read
+ * and discard what the client still sends until EOF, 2 s or 256 KiB, and
+ * close.  A request racing with the close meets an orderly EOF, never
+ * the reset that close() with unread bytes would send. */
+void conn_linger(struct conn *c, int code);
 /* Close only the server side (keep-alive to a new origin). */
 void conn_close_server(struct conn *c);
 

@@ -45,10 +45,11 @@ http_timer(struct ev_timer *t)
 	}
 	switch (st->phase) {
 	case HP_HEAD:
-		/* an idle kept-alive client has nothing left to log */
+		/* an idle kept-alive client has nothing left to log; a request
+		 * racing with the timeout meets EOF, not a reset */
 		if (st->in.len > 0)
 			text_from_line(c, st->in.p, st->in.len);
-		conn_close(c, st->in.len == 0 ? -1 : 92);
+		conn_linger(c, st->in.len == 0 ? -1 : 92);
 		break;
 	case HP_EXCHANGE:
 		http_fail(c, 92, true);
@@ -760,10 +761,13 @@ http_drain(struct conn *c)
 		return;
 	st->draining = true;
 	st->client_keep = false;
-	/* an idle kept-alive client goes now; a fresh one has its request
-	 * on the way (accepted just before the drain) and is served */
-	if (st->phase == HP_HEAD && st->in.len == 0 && !st->first)
-		conn_close(c, -1);
+	/* an idle kept-alive client goes now, by a lingering close, unless
+	 * its next request is already in the socket (then it is answered,
+	 * with Connection: close); a fresh one has its request on the way
+	 * (accepted just before the drain) and is served */
+	if (st->phase == HP_HEAD && st->in.len == 0 && !st->first &&
+	    recv(c->cfd, &(char){ 0 }, 1, MSG_PEEK | MSG_DONTWAIT) <= 0)
+		conn_linger(c, -1);
 }
 
 static void

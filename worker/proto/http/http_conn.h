@@ -95,6 +95,7 @@ struct http_state {
 	bool             resp_head;   /* final response head parsed */
 	bool             resp_done;   /* whole response classified */
 	bool             srv_keep;
+	bool             told_keep;   /* the head sent said keep-alive */
 	bool             sent_any;    /* bytes of a response went to client */
 	uint8_t          resp_body;
 	uint64_t         resp_left;

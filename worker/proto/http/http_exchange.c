@@ -134,6 +134,7 @@ http_exchange_reset(struct http_state *st)
 	hbuf_free(&st->resp);
 	st->rscan = (struct http_scan){ 0, 0 };
 	st->resp_head = st->resp_done = st->sent_any = false;
+	st->told_keep = false;
 	st->reused = false;
 	if (st->cred != NULL) {
 		size_t ul = strlen(st->cred) + 1;
@@ -149,13 +150,23 @@ static void
 finish(struct conn *c)
 {
 	struct http_state *st = c->proto_state;
-	bool               keep = st->client_keep && st->req_done &&
+	bool               more = st->in.p != NULL && st->in.fwd < st->in.len;
+	/* the head promised keep-alive (told_keep): a draining worker still
+	 * answers a request the client already pipelined, and closes after
+	 * the one answered with Connection: close */
+	bool               keep = st->told_keep && st->req_done &&
 	    st->up.off == st->up.len && st->in.off == st->in.fwd &&
-	    !st->client_eof && !st->draining;
+	    !st->client_eof && (!st->draining || more);
 
-	conn_log(c, 0);
+	if (!c->logged)
+		conn_log(c, 0);
+	c->logged = false;
 	if (!keep) {
-		conn_close(c, -1);
+		/* the client may already be sending its next request */
+		if (st->client_eof)
+			conn_close(c, -1);
+		else
+			conn_linger(c, -1);
 		return;
 	}
 	if (!st->srv_keep && c->sfd >= 0) {
@@ -196,6 +207,7 @@ final_head(struct http_state *st, const struct http_resp *r)
 	if ((out = malloc(cap)) == NULL)
 		return 21;
 	cap = http_resp_build(st->resp.p, r, st->client_keep, out);
+	st->told_keep = st->client_keep;
 	if (append_down(&st->down, out, cap) != 0) {
 		free(out);
 		return 21;
