@@ -153,6 +153,27 @@ option(struct conf_state *st, struct pc_service *svc, const char *o,
 			break;
 		return conf_addr_arg(st, v + 1, v[0] == 'e' ? &svc->nat_ext :
 		    &svc->nat_int);
+	case 'P': { /* tlspr: the port of every destination */
+		uint32_t dport;
+
+		if (svc->type != PC_SVC_TLSPR)
+			break;
+		if (conf_uint(v, 1, 65535, &dport) != 0)
+			return conf_err(st, o, "invalid port");
+		svc->target_port = (uint16_t)dport;
+		return 0;
+	}
+	case 'c':   /* tlspr: -c is -c1; 2-4 check the server's messages */
+		if (svc->type != PC_SVC_TLSPR)
+			break;
+		if (*v == '\0')
+			v = "1";
+		if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
+			return conf_err(st, o, "not supported yet: -c%s (tlspr "
+			    "checks of the server's handshake); -c0 and -c1 "
+			    "are", v);
+		svc->tls_check = (uint8_t)(v[0] - '0');
+		return 0;
 	case 'r':
 		return opt_connback(st, svc, o, v);
 	case 'R':
@@ -250,7 +271,10 @@ snapshot(struct conf_state *st, struct pc_service *svc, char *cmd)
 	    strcmp(cmd, "ftppr") == 0 ? PC_SVC_FTPPR :
 	    strcmp(cmd, "smtpp") == 0 ? PC_SVC_SMTPP :
 	    strcmp(cmd, "admin") == 0 ? PC_SVC_ADMIN :
+	    strcmp(cmd, "tlspr") == 0 ? PC_SVC_TLSPR :
 	    strcmp(cmd, "dnspr") == 0 ? PC_SVC_DNSPR : PC_SVC_TCPPM;
+	if (svc->type == PC_SVC_TLSPR)
+		svc->target_port = 443;         /* tlspr.8: -P default */
 	svc->file = st->file;
 	svc->line = st->line;
 	svc->listen = st->internal;

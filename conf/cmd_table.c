@@ -70,6 +70,7 @@ static const struct cmd cmds[] = {
 	{ "stacksize",   1, 1, cmd_stacksize },
 	{ "system",      1, 1, cmd_system },
 	{ "tcppm",       0, MANY, cmd_service },
+	{ "tlspr",       0, MANY, cmd_service },
 	{ "udppm",       0, MANY, cmd_service },
 	{ "dnspr",       0, MANY, cmd_service },
 	{ "timeouts",    1, PC_NTIMEOUTS, cmd_timeouts },
@@ -81,7 +82,6 @@ static const struct cmd cmds[] = {
 static const char *const unsupported[] = {
 	/* services */
 	"auto", "imapp",
-	"tlspr",
 	/* general commands */
 	"authnserver", "backlog", "delimchar", "dialer",
 	"filtermaxsize", "force", "logdump", "maxseg", "noforce", "plugin",

@@ -258,6 +258,7 @@ event_name(enum pc_svc_type t)
 	case PC_SVC_FTPPR: return "FTPPR";
 	case PC_SVC_SMTPP: return "SMTPP";
 	case PC_SVC_ADMIN: return "ADMIN";
+	case PC_SVC_TLSPR: return "TLSPR";
 	default:           return "SERVR";
 	}
 }

@@ -14,6 +14,7 @@ static const char *const svc_names[PC_SVC__COUNT] = {
 	[PC_SVC_FTPPR] = "ftppr",
 	[PC_SVC_SMTPP] = "smtpp",
 	[PC_SVC_ADMIN] = "admin",
+	[PC_SVC_TLSPR] = "tlspr",
 };
 
 bool
@@ -48,6 +49,8 @@ pc_svc_default_port(enum pc_svc_type t)
 		return 587;   /* decision 6: the code and smtpp.8, not 25 */
 	case PC_SVC_ADMIN:
 		return 80;
+	case PC_SVC_TLSPR:
+		return 1443;  /* tlspr.8 */
 	default:
 		return 0;   /* tcppm: LOCALPORT is mandatory */
 	}

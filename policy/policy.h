@@ -28,6 +28,7 @@ enum pc_svc_type {
 	PC_SVC_FTPPR,
 	PC_SVC_SMTPP,
 	PC_SVC_ADMIN,
+	PC_SVC_TLSPR,
 	PC_SVC__COUNT
 };
 
@@ -295,7 +296,9 @@ struct pc_service {
 	                                  ask for a user), 2 -u2 (socks:
 	                                  username/password required) */
 	char               *target_host; /* tcppm DSTADDR (kept as text) */
-	uint16_t            target_port;
+	uint16_t            target_port; /* tcppm DSTPORT, tlspr -P */
+	uint8_t             tls_check; /* tlspr -c: 0 SNI optional, 1 a
+	                                  ClientHello required */
 	struct pc_addr      nat_ext;   /* socks -Ne: address told in CONNECT
 	                                  and BIND replies (family 0: real) */
 	struct pc_addr      nat_int;   /* socks -Ni: in UDP ASSOCIATE replies */

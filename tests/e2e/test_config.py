@@ -96,7 +96,7 @@ this would be an error if it were read
     ("auth magic", "magic", None),
     ("parent 1000 http 127.0.0.1 3128", "parent", "no allow or deny line"),
     ("logdump 1000 1000", "logdump", "not supported yet"),
-    ("tlspr -p1443", "tlspr", "not supported yet"),
+    ("tlspr -c2", "-c2", "not supported yet"),
     ("writable", "writable", "not supported yet"),
 ])
 def test_bad_line_reports_file_line_token(tmp_path, line, token, reason):

@@ -908,7 +908,7 @@ test_refused(void)
 {
 	static const char *const later[] = {
 		"imapp",
-		"tlspr", "auto",
+		"auto",
 		"logdump", "delimchar",
 		"radius", "authnserver", "dialer",
 		"writable", "plugin", "filtermaxsize", "force",

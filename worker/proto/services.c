@@ -26,6 +26,8 @@ proto_for_service(int type)
 		return &proto_smtp;
 	case PC_SVC_ADMIN:
 		return &proto_admin;
+	case PC_SVC_TLSPR:
+		return &proto_tlspr;
 	default:
 		return NULL;
 	}
