@@ -107,6 +107,7 @@ gen_new(struct pc_config *cfg)
 			g->workers[k].svc = (uint16_t)s;
 			g->workers[k].slot = (uint16_t)i;
 			g->workers[k].fd = -1;
+			g->workers[k].errfd = -1;
 		}
 	}
 	return g;

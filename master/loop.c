@@ -26,6 +26,7 @@
 #include "master/reload.h"
 #include "master/signals.h"
 #include "master/spawn.h"
+#include "master/wstderr.h"
 
 #define TICK_MS           1000
 #define MONITOR_EVERY_MS  2000
@@ -194,6 +195,8 @@ master_loop(void)
 		for (int i = 0; i < n; i++) {
 			struct worker *w = evs[i].data.ptr;
 
+			if (wstderr_event(evs[i].data.ptr))
+				continue;
 			if (evs[i].data.ptr == control_tag()) {
 				control_readable();
 				continue;

@@ -56,6 +56,10 @@ struct worker {
 	struct outmsg *q;            /* ring of OUTQ_CAP, allocated lazily */
 	size_t         qhead, qlen;
 	size_t         auth_queued;  /* AUTH_REP in q not yet sent */
+	int            errfd;        /* read end of its stderr pipe, or -1 */
+	pid_t          errpid;       /* the process writing to it */
+	size_t         errlen;
+	char           errbuf[1024]; /* a line being read (wstderr.c) */
 };
 
 struct gen_svc {

@@ -21,6 +21,7 @@
 #include "master/metrics.h"
 #include "master/reap.h"
 #include "master/spawn.h"
+#include "master/wstderr.h"
 
 #define QUICK_AFTER_MS  10000
 #define BACKOFF_MAX_MS  60000
@@ -114,6 +115,7 @@ reap_children(void)
 		for (int i = 0; i < 64 && w->fd >= 0; i++)
 			ipc_readable(w);
 		worker_close_ipc(w);
+		wstderr_close(w);
 		w->pid = 0;
 		w->active = 0;     /* its connections are gone */
 		decide(w, status, now_ms());

@@ -21,6 +21,7 @@
 #include "master/listen.h"
 #include "master/signals.h"
 #include "master/spawn.h"
+#include "master/wstderr.h"
 #include "worker/core/worker.h"
 
 #define RETRY_MS 1000
@@ -51,7 +52,7 @@ close_all_but(int a, int b, int c)
 }
 
 static void __attribute__((noreturn))
-child(struct worker *w, int ipc_fd)
+child(struct worker *w, int ipc_fd, int err_fd)
 {
 	struct pc_worker_args a;
 	struct gen           *g = w->gen;
@@ -59,6 +60,7 @@ child(struct worker *w, int ipc_fd)
 	int                   bfd = listen_fd(g->svcs[w->svc].back_listener);
 
 	signals_child_reset();
+	wstderr_child(err_fd);
 	for (struct gen *o = M.gens; o != NULL; o = o->next)
 		if (o != g)
 			pc_config_scrub_secrets(o->cfg);
@@ -108,7 +110,7 @@ spawn_worker(struct worker *w)
 {
 	struct epoll_event ev;
 	sigset_t           all, old;
-	int                sv[2];
+	int                sv[2], err_fd;
 	pid_t              pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
@@ -120,21 +122,27 @@ spawn_worker(struct worker *w)
 		log_warn("%s: fcntl", worker_name(w));
 		goto fail;
 	}
+	wstderr_close(w);              /* a previous process's, if left */
+	(void)wstderr_open(w, &err_fd);
 	/* no master handler may run in the child before it resets them */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
 	pid = fork();
 	if (pid == 0) {
 		close(sv[0]);
-		child(w, sv[1]);
+		child(w, sv[1], err_fd);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid == -1) {
 		log_warn("%s: fork", worker_name(w));
+		if (err_fd >= 0)
+			close(err_fd);
+		wstderr_close(w);
 		goto fail;
 	}
 	close(sv[1]);
 	reset_slot(w, pid, sv[0]);
+	wstderr_parent(w, err_fd);
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	ev.data.ptr = w;

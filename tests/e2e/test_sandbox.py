@@ -160,3 +160,22 @@ def test_unprivileged_start_still_sandboxed(origin):
     finally:
         srv.stop()
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_worker_descriptors_only_what_it_needs(portcullis):
+    """Issue 14 item 3: stdin and stdout are /dev/null, stderr the pipe the
+    master reads (lines logged tagged with the worker), then only the
+    epoll instance, the listener and the IPC socket: nothing of the
+    master's (its stdout may be the access log)."""
+    srv = start(portcullis)
+    master_out = os.readlink(f"/proc/{srv.pid}/fd/1")
+    for pid in srv.worker_pids():
+        fds = {int(f): os.readlink(f"/proc/{pid}/fd/{f}")
+               for f in os.listdir(f"/proc/{pid}/fd")}
+        assert fds[0] == "/dev/null" and fds[1] == "/dev/null", fds
+        assert fds[2].startswith("pipe:"), fds
+        assert master_out not in fds.values(), (master_out, fds)
+        rest = [v for k, v in fds.items() if k > 2]
+        assert sorted(v.split(":")[0] for v in rest) == \
+            ["anon_inode", "socket", "socket"], fds
+        assert any("eventpoll" in v for v in rest), fds
