@@ -95,6 +95,7 @@ conf_log_odbc(struct conf_state *st, const char *tok, const char *spec)
 	t->path = dsn;
 	t->odbc_user = user;
 	t->odbc_pass = pass;
+	t->odbc_pass_set = pass != NULL;
 	return (int)(cfg->nlogs - 1);
 }
 

@@ -126,7 +126,7 @@ load(const char *name, const char *path, const char *text, size_t len,
 	st.warn = conf_warn_stream();
 	st.acl = CONF_NO_ACL;
 	st.maxconn = CONF_MAXCONN_DEF;
-	st.workers = default_workers();
+	st.workers = cfg->workers_default = default_workers();
 	st.log = -1;
 	rc = conf_run_text(&st, name, text, len);
 	if (rc == 0)

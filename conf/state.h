@@ -16,7 +16,7 @@
 
 #define CONF_NO_ACL      ((size_t)-1)
 #define CONF_MAX_DEPTH   16     /* include nesting */
-#define CONF_MAXCONN_DEF 500    /* decision 4 */
+#define CONF_MAXCONN_DEF PC_MAXCONN_DEFAULT
 #define CONF_WORKERS_MAX 256
 
 struct conf_state {

@@ -1,6 +1,10 @@
 /*
  * portcullis [-t] [-v] [CONFIGFILE | -]
  *
+ * -t -v: the configuration as compiled, in the 3proxy language with the
+ * secrets masked (policy/print.h), on standard output; "configuration OK"
+ * then goes to standard error, so the output is a config file itself.
+ *
  * The master's start-up, in the order that matters: parse the config
  * (errors before anything is touched), decide the workers' ids, check the
  * jail, open the log targets, bind every listener, raise the descriptor
@@ -36,6 +40,7 @@
 #include "master/reload.h"
 #include "master/spawn.h"
 #include "master/signals.h"
+#include "policy/print.h"
 
 #define STDIN_MAX (16u << 20)
 
@@ -44,7 +49,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: portcullis [-t] [-v] [CONFIGFILE | -]\n"
 	    "  -t  check the configuration and exit\n"
-	    "  -v  verbose diagnostics\n"
+	    "  -v  verbose diagnostics; with -t, print the configuration as\n"
+	    "      compiled (secrets masked)\n"
 	    "  without CONFIGFILE the built-in configuration is used;\n"
 	    "  \"-\" reads the configuration from standard input\n");
 	exit(2);
@@ -181,6 +187,31 @@ start(struct pc_config *cfg)
 	master_loop();
 }
 
+/* -t, and -t -v: the rendering on stdout, the verdict on stderr */
+static int
+check_only(struct pc_config *cfg, int verbose)
+{
+	struct pc_text t = { 0 };
+	int            rc = 0;
+
+	if (!verbose) {
+		printf("%s: configuration OK\n", M.cfgname);
+		pc_config_free(cfg);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	pc_print_config(&t, cfg, PC_PRINT_ORIGIN, NULL);
+	pc_config_free(cfg);
+	if (t.err || (t.len > 0 && fwrite(t.p, 1, t.len, stdout) != t.len) ||
+	    fflush(stdout) != 0) {
+		fprintf(stderr, "%s: cannot print the configuration%s\n",
+		    M.cfgname, t.err ? ": out of memory" : "");
+		rc = 1;
+	} else
+		fprintf(stderr, "%s: configuration OK\n", M.cfgname);
+	pc_text_free(&t);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -215,10 +246,7 @@ main(int argc, char **argv)
 	}
 	if ((cfg = master_load_config(err, sizeof(err))) == NULL)
 		die(err);
-	if (check) {
-		printf("%s: configuration OK\n", M.cfgname);
-		pc_config_free(cfg);
-		return 0;
-	}
+	if (check)
+		return check_only(cfg, verbose);
 	start(cfg);
 }

@@ -38,3 +38,12 @@ pc_op_from_name(const char *name)
 			return ops[i].bits;
 	return 0;
 }
+
+const char *
+pc_op_name(size_t i, uint32_t *bits)
+{
+	if (i >= sizeof(ops) / sizeof(ops[0]))
+		return NULL;
+	*bits = ops[i].bits;
+	return ops[i].name;
+}

@@ -79,6 +79,9 @@ struct pc_authcache {
 
 /* Keyword -> bits ("HTTP_GET" -> PC_OP_HTTP_GET); 0 when unknown. */
 uint32_t pc_op_from_name(const char *name);
+/* The i-th keyword of the table (groups such as "HTTP" after their
+ * members) and its bits; NULL past the end. */
+const char *pc_op_name(size_t i, uint32_t *bits);
 
 enum pc_acl_action { PC_ACL_ALLOW, PC_ACL_DENY };
 
@@ -246,6 +249,8 @@ struct pc_logtarget {
 	bool            utc;     /* template written with the G letter */
 	char           *odbc_user; /* PC_LOG_ODBC: NULL = none */
 	char           *odbc_pass; /* PC_LOG_ODBC: a secret, wiped in workers */
+	bool            odbc_pass_set; /* a password was given (still known
+	                                  after the wipe, for the printer) */
 };
 
 /* `countin|countout|countall NUMBER[/NAME] TYPE LIMIT_MB fields` and the
@@ -273,6 +278,12 @@ struct pc_ctslot {
 #define PC_CT_NUMBERS 65535       /* counter NUMBER 1..65535 */
 #define PC_CT_SLOTS   (PC_CT_NUMBERS + 4096)
 
+/* 3proxy's built-in format, used when a service has no `logformat`
+ * (logformat NULL). */
+#define PC_LOGFORMAT_DEFAULT \
+	"G%y%m%d%H%M%S.%. %p %E %U %C:%c %R:%r %O %I %h %T"
+#define PC_MAXCONN_DEFAULT 500     /* decision 4 */
+
 /* Family preference for name resolution (-4 -6 -46 -64). */
 enum pc_family_pref { PC_FAM_46, PC_FAM_4, PC_FAM_6, PC_FAM_64 };
 
@@ -287,7 +298,7 @@ struct pc_service {
 	enum pc_auth_type   auth[PC_AUTH_MAX];
 	size_t              nauth;     /* 0 = none given: behaves as iponly */
 	size_t              acl;       /* index into pc_config.acls */
-	uint32_t            maxconn;   /* default 500 */
+	uint32_t            maxconn;   /* default PC_MAXCONN_DEFAULT */
 	uint32_t            workers;   /* pool size (`workers N`), >= 1 */
 	int                 log;       /* index into pc_config.logs, -1 none */
 	char               *logformat; /* NULL = the 3proxy default */
@@ -378,6 +389,9 @@ struct pc_config {
 	uint8_t             *ctoff;          /* ncounters: 1 = switched off by
 	                                        the admin's /CD<n>; shared per
 	                                        generation (master/gen.c) */
+	uint32_t             workers_default; /* `workers` before any such
+	                                    line (the CPUs of the machine
+	                                    that read the file) */
 	bool                 daemon;
 	char                *pidfile;
 	char                *chroot;     /* NULL: the master's empty jail */

@@ -44,8 +44,8 @@ void admin_page_xml(struct abuf *b, const struct pc_msg_admin_rep *rep);
 void admin_page_css(struct abuf *b);
 void admin_page_file(struct abuf *b, const struct abuf *text, bool ok);
 
-/* The running configuration as 3proxy-language lines (HTML escaped),
- * every password replaced by "*****". */
+/* The running configuration as 3proxy-language lines (policy/print.h,
+ * HTML escaped), every secret masked. */
 void admin_config_render(struct abuf *b, const struct pc_config *cfg,
 	    const struct pc_msg_admin_rep *users);
 
