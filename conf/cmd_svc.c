@@ -47,6 +47,9 @@ opt_log(struct conf_state *st, struct pc_service *svc, const char *v)
 			return -1;
 	} else if (strcmp(v, "/dev/null") == 0)
 		svc->log = -1;
+	else if (strcmp(v, "radius") == 0)   /* as `log radius` */
+		return conf_err(st, v - 2, "not supported yet: RADIUS "
+		    "accounting");
 	else if ((svc->log = conf_log_file(st, v - 2, v, NULL)) < 0)
 		return -1;
 	return 0;

@@ -60,7 +60,7 @@ conf_addr(const char *s, struct pc_addr *a)
 {
 	/* the master binds before it could resolve anything; only the one
 	 * name every config uses is known */
-	if (strcmp(s, "localhost") == 0)
+	if (strcasecmp(s, "localhost") == 0)
 		s = "127.0.0.1";
 	return pc_addr_parse(s, a);
 }

@@ -17,9 +17,9 @@
 #include <time.h>
 
 #include "master/logfmt.h"
-#include "policy/policy.h"
 
-const char logfmt_default[] = PC_LOGFORMAT_DEFAULT;
+const char logfmt_default[] =
+    "G%y%m%d%H%M%S.%. %p %E %U %C:%c %R:%r %O %I %h %T";
 
 static const char months[12][4] = {
 	"Jan", "Feb", "Mar", "Apr", "May", "Jun",

@@ -278,10 +278,6 @@ struct pc_ctslot {
 #define PC_CT_NUMBERS 65535       /* counter NUMBER 1..65535 */
 #define PC_CT_SLOTS   (PC_CT_NUMBERS + 4096)
 
-/* 3proxy's built-in format, used when a service has no `logformat`
- * (logformat NULL). */
-#define PC_LOGFORMAT_DEFAULT \
-	"G%y%m%d%H%M%S.%. %p %E %U %C:%c %R:%r %O %I %h %T"
 #define PC_MAXCONN_DEFAULT 500     /* decision 4 */
 
 /* Family preference for name resolution (-4 -6 -46 -64). */

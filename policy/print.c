@@ -3,10 +3,10 @@
  * the output is conf/: each command is written in the one form that
  * gives back the value the model holds, and snapshot settings (auth,
  * ACL, maxconn, workers, log, logformat) are written before every
- * service line, so each block reads on its own.  Two things cannot be
- * said again and are written as their equivalent: a service without an
- * `auth` line gets `auth iponly` (what it does), and a service without a
- * `logformat` after one with it gets the default format's text.
+ * service line, so each block reads on its own.  A service without an
+ * `auth` line gets `auth iponly` (what it does: there is no command that
+ * unsets the chain).  `logformat` cannot be unset either, so it is
+ * written only when a service has one: no service without one follows.
  */
 #include <stdio.h>
 #include <string.h>
@@ -374,7 +374,6 @@ log_line(struct pc_text *t, const struct pc_config *cfg, int idx,
     unsigned flags)
 {
 	const struct pc_logtarget *l;
-	const char                *pre = "";
 
 	if (idx < 0 || (size_t)idx >= cfg->nlogs) {
 		pc_text_printf(t, "log /dev/null\n");
@@ -392,18 +391,9 @@ log_line(struct pc_text *t, const struct pc_config *cfg, int idx,
 		log_odbc(t, l, flags);
 		break;
 	case PC_LOG_FILE:
-		/* the time-zone letter of a template; "L" also keeps a
-		 * template that starts with L/ or G/ from losing its letter,
-		 * and "./" a file named like a keyword of `log` (-lradius) */
-		if (l->utc)
-			pre = "G";
-		else if (l->pattern && (l->path[0] == 'L' ||
-		    l->path[0] == 'G') && (l->path[1] == '/' ||
-		    l->path[1] == '%'))
-			pre = "L";
-		else if (strcmp(l->path, "radius") == 0)
-			pre = "./";
-		word3(t, pre, l->path, "");
+		/* the time-zone letter of a template (conf/cmd_log.c took
+		 * it off, so no stored template starts with [LG][/%]) */
+		word3(t, l->utc ? "G" : "", l->path, "");
 		if (l->rot != PC_ROT_NONE)
 			pc_text_printf(t, " %c", rot_letters[l->rot]);
 		break;
@@ -419,7 +409,6 @@ log_line(struct pc_text *t, const struct pc_config *cfg, int idx,
 struct said {
 	size_t   acl;
 	uint32_t workers;
-	bool     format;
 };
 
 static bool
@@ -502,12 +491,10 @@ service_block(struct pc_text *t, const struct pc_config *cfg, size_t i,
 		said->workers = s->workers;
 	}
 	log_line(t, cfg, s->log, flags);
-	if (s->logformat != NULL || said->format) {
+	if (s->logformat != NULL) {
 		pc_text_printf(t, "logformat");
-		word(t, s->logformat != NULL ? s->logformat :
-		    PC_LOGFORMAT_DEFAULT);
+		word(t, s->logformat);
 		pc_text_printf(t, "\n");
-		said->format = true;
 	}
 	service_line(t, s);
 }
@@ -516,7 +503,7 @@ void
 pc_print_config(struct pc_text *t, const struct pc_config *cfg,
     unsigned flags, const struct pc_print_users *ov)
 {
-	struct said said = { (size_t)-1, cfg->workers_default, false };
+	struct said said = { (size_t)-1, cfg->workers_default };
 
 	if (flags & PC_PRINT_ORIGIN)
 		pc_text_printf(t, "# the configuration compiled from %s%s\n",

@@ -203,6 +203,8 @@ test_log(void)
 	FAILS("log &\n", "t.cfg:1: &: empty or over-long ODBC data source");
 	FAILS("log radius\n",
 	    "t.cfg:1: radius: not supported yet: RADIUS accounting");
+	FAILS("proxy -lradius\n",
+	    "t.cfg:1: -lradius: not supported yet: RADIUS accounting");
 	FAILS("log a b c\n", "t.cfg:1: log: wrong number of arguments "
 	    "(expected 0 to 2)");
 	FAILS("logformat\n", "t.cfg:1: logformat: wrong number of arguments "
