@@ -200,11 +200,6 @@ process(struct pc_text *t, const struct pc_config *cfg)
 		word(t, cfg->pidfile);
 		pc_text_printf(t, "\n");
 	}
-	if (cfg->chroot != NULL) {
-		pc_text_printf(t, "chroot");
-		word(t, cfg->chroot);
-		pc_text_printf(t, "\n");
-	}
 	if (cfg->uid_set)
 		pc_text_printf(t, "setuid %lu\n", (unsigned long)cfg->uid);
 	if (cfg->gid_set)
@@ -514,4 +509,11 @@ pc_print_config(struct pc_text *t, const struct pc_config *cfg,
 	limits(t, cfg);
 	for (size_t i = 0; i < cfg->nsvcs; i++)
 		service_block(t, cfg, i, flags, &said);
+	/* last: the file names after `chroot` are read inside it, and the
+	 * model holds them with the directory already in front */
+	if (cfg->chroot != NULL) {
+		pc_text_printf(t, "\nchroot");
+		word(t, cfg->chroot);
+		pc_text_printf(t, "\n");
+	}
 }
