@@ -18,24 +18,7 @@
 
 #include "common/addr.h"
 
-#define FTP_E_NOUSER    801  /* client closed or stalled before logging
-                                in, or sent too many other commands */
-#define FTP_E_LONG      802  /* client line over FTP_LINE_MAX */
-#define FTP_E_LOGIN     803  /* the login is not name@server[:port] */
-#define FTP_E_SERVER    811  /* server closed, stalled or sent a
-                                malformed reply */
-#define FTP_E_REFUSED   812  /* server greeting is not 2xx */
-#define FTP_E_AUTH      813  /* server refused USER/PASS (530 passed on) */
-#define FTP_E_PASV      821  /* server's PASV/EPSV reply unusable */
-#define FTP_E_PORT      822  /* client's PORT/EPRT malformed or not its
-                                own address (no FTP bounce) */
-#define FTP_E_DATA      823  /* a data connection failed (listen, accept,
-                                connect, timeout) */
-#define FTP_E_DATAIO    824  /* a data transfer ended abruptly */
-#define FTP_E_XFER      825  /* the server refused a transfer command */
-#define FTP_E_SEND      830  /* a control line could not be sent */
-#define FTP_E_HTTP_LOGIN 700 /* ftp:// login refused by the server (401) */
-#define FTP_E_HTTP_DATA 780  /* ftp:// file not there / data refused (404) */
+#include "common/ecode.h"   /* the FTP_E_ codes */
 
 #define FTP_LINE_MAX    1024 /* a command or reply line, with CRLF */
 #define FTP_NAME_MAX    255  /* user names, passwords and host names */

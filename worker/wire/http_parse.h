@@ -16,20 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HTTP_E_LINE     511  /* malformed request line                 400 */
-#define HTTP_E_URL      512  /* bad target: host, port, userinfo       400 */
-#define HTTP_E_HEADER   513  /* malformed header field, obs-fold       400 */
-#define HTTP_E_FRAMING  514  /* bad/conflicting Content-Length or
-                                Transfer-Encoding                      400 */
-#define HTTP_E_NOHOST   515  /* origin-form request without Host       400 */
-#define HTTP_E_CHUNK    516  /* malformed chunked request body         400 */
-#define HTTP_E_LONGLINE 517  /* request line over HTTP_MAX_LINE        414 */
-#define HTTP_E_BIGHEAD  518  /* header block over HTTP_MAX_HEAD or
-                                more than HTTP_MAX_HDRS fields         431 */
-#define HTTP_E_RESPONSE 519  /* malformed response from the server     502 */
-#define HTTP_E_VERSION  520  /* HTTP major version other than 1       505 */
-#define HTTP_E_UNSUPP   999  /* scheme other than http:// and ftp://, unknown
-                                transfer coding                        501 */
+#include "common/ecode.h"   /* the HTTP_E_ codes */
 
 /* At least 3proxy 1.0's: it reads lines of up to 32 KB and stops growing
  * its header buffer past 512 KB (what it holds then: 576 KB); it has no

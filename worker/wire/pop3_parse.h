@@ -16,17 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define POP3_E_GREETING 611  /* the proxy's greeting could not be sent */
-#define POP3_E_NOUSER   612  /* client closed or stalled before USER, or
-                                sent too many other commands */
-#define POP3_E_LONG     613  /* client line over POP3_LINE_MAX */
-#define POP3_E_COMMAND  614  /* USER without an argument */
-#define POP3_E_LOGIN    615  /* the login is not name@server[:port] */
-#define POP3_E_SERVER   621  /* server closed, stalled or sent an overlong
-                                line instead of its greeting */
-#define POP3_E_REFUSED  622  /* server greeting is not +OK (or is a proxy's
-                                "+OK Proxy": a loop) */
-#define POP3_E_SEND     623  /* USER could not be sent to the server */
+#include "common/ecode.h"   /* the POP3_E_ codes */
 
 /* RFC 2449 allows 255 octets per command; older clients send more. */
 #define POP3_LINE_MAX   512

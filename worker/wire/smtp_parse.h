@@ -16,21 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SMTP_E_NOAUTH   662  /* client closed, stalled or sent too many
-                                other commands before a good AUTH */
-#define SMTP_E_LONG     663  /* client line over SMTP_LINE_MAX */
-#define SMTP_E_DECODE   664  /* AUTH data is not strict base64, or the
-                                PLAIN message is not authzid\0name\0pass */
-#define SMTP_E_LOGIN    666  /* the name is not name@server[:port] */
-#define SMTP_E_GREETING 667  /* the proxy's greeting could not be sent */
-#define SMTP_E_SERVER   671  /* server closed, stalled or sent a malformed
-                                or overlong reply */
-#define SMTP_E_REFUSED  672  /* server greeting is not 220 (or is a proxy's
-                                "220 Proxy": a loop), or EHLO not 250 */
-#define SMTP_E_SEND     673  /* a command could not be sent to the server */
-#define SMTP_E_NOMECH   674  /* server offers neither AUTH PLAIN nor LOGIN */
-#define SMTP_E_AUTH     680  /* server refused the login: its reply is
-                                passed to the client */
+#include "common/ecode.h"   /* the SMTP_E_ codes */
 
 /* RFC 4954 section 4: an AUTH line may be longer than the 512 octets of
  * RFC 5321; PLAIN with three 255-octet fields takes 1024 base64 octets. */

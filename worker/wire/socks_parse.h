@@ -17,15 +17,7 @@
 
 #include "common/addr.h"
 
-#define SOCKS_E_VERSION  401  /* version byte is neither 4 nor 5 */
-#define SOCKS_E_GREETING 402  /* SOCKS5 greeting offering no method */
-#define SOCKS_E_COMMAND  407  /* command not supported (reply 7 / 91) */
-#define SOCKS_E_ATYP     408  /* address type not supported (reply 8) */
-#define SOCKS_E_METHOD   412  /* no acceptable method (method 0xFF) */
-#define SOCKS_E_AUTHMSG  421  /* malformed RFC 1929 request */
-#define SOCKS_E_NAME     431  /* empty name or NUL inside a name */
-#define SOCKS_E_SHORT    441  /* client closed or stalled mid-handshake */
-#define SOCKS_E_FIELD    450  /* SOCKS4 user id or 4a host over 255 */
+#include "common/ecode.h"   /* the SOCKS_E_ codes */
 
 #define SOCKS_NAME_MAX   255
 
