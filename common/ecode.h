@@ -8,7 +8,8 @@
  * up a range belongs to one service and the numbers inside are ours.
  *
  * Names: PC_E_* for the codes every service can log (0-100), and the
- * service's prefix for its own range (SOCKS_E_ 400s, HTTP_E_ 500s and 999,
+ * service's prefix for its own range (TLSPR_E_ 300s (TLSPR_E_BASE + the
+ * tls_hello.h TLS_E_ value), SOCKS_E_ 400s, HTTP_E_ 500s and 999,
  * POP3_E_ and SMTP_E_ 600s, FTP_E_ 700/780 and 800s, DNSPR_E_).
  *
  * One return convention, for every function that can fail with a code:
@@ -67,6 +68,14 @@
 	X(PC_E_CLIENT_CLOSED,  95)   /* the client closed abruptly */       \
 	X(PC_E_SERVER_CLOSED,  96)   /* the server closed abruptly */       \
 	X(PC_E_RESOLVE,       100)   /* a name did not resolve */           \
+	X(TLSPR_E_NOTTLS,     301)   /* not a TLS handshake record */       \
+	X(TLSPR_E_RECORD,     302)   /* bad record header or record type */ \
+	X(TLSPR_E_TYPE,       303)   /* first message not a ClientHello */  \
+	X(TLSPR_E_BIG,        304)   /* ClientHello over 16384 bytes */     \
+	X(TLSPR_E_MALFORMED,  305)   /* ClientHello lengths do not add up */ \
+	X(TLSPR_E_SNI,        306)   /* server name not a DNS name */       \
+	X(TLSPR_E_NOSNI,      307)   /* ClientHello without a server name */ \
+	X(TLSPR_E_EARLY,      308)   /* closed or stalled before the hello */ \
 	X(SOCKS_E_VERSION,    401)   /* version byte is neither 4 nor 5 */  \
 	X(SOCKS_E_GREETING,   402)   /* SOCKS5 greeting offering no method */ \
 	X(SOCKS_E_COMMAND,    407)   /* command not supported (7 / 91) */   \
@@ -140,6 +149,7 @@ enum pc_ecode {
 #define PC_E_RES_LAST      29
 #define PC_E_PARENT_FIRST  30
 #define PC_E_PARENT_LAST   79
+#define TLSPR_E_BASE      300   /* + TLS_E_* of worker/wire/tls_hello.h */
 #define FTP_E_FIRST       800   /* ftppr and ftp:// server trouble */
 #define FTP_E_LAST        899
 

@@ -25,13 +25,11 @@
 #include "worker/net/relay.h"
 #include "worker/net/request.h"
 #include "worker/proto/proto.h"
+#include "common/ecode.h"
 #include "worker/wire/tls_hello.h"
 
 #define TLSPR_BUF (TLS_HELLO_MAX + 4096)   /* the hello's records */
 
-#define TLSPR_E_BASE   300
-#define TLSPR_E_NOSNI  307
-#define TLSPR_E_EARLY  308
 
 struct tlspr_state {
 	size_t  len;
