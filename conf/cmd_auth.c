@@ -9,7 +9,7 @@
 #include "common/ipc_msg.h"
 #include "common/xmalloc.h"
 #include "conf/state.h"
-#include "master/crypt3.h"
+#include "common/crypt3.h"
 
 static const char *const auth_later[] = {
 	"cacheacl", "dnsname", "ldap", "pam", "radius", "utf8tocp1251",

@@ -5,7 +5,7 @@
  *
  * CR: libxcrypt's crypt_rn() with the stored hash as setting; a result
  * starting with '*' is libxcrypt's failure token.  A "$3$SALT$HASH" is
- * 3proxy 1.0's own BLAKE2b hash (master/crypt3.c), not libxcrypt's.  NT: libxcrypt's "$3$"
+ * 3proxy 1.0's own BLAKE2b hash (common/crypt3.c), not libxcrypt's.  NT: libxcrypt's "$3$"
  * method is the NT hash (MD4 of UTF-16LE) and returns "$3$$" followed by 32
  * lower-case hex digits; configs may store the hex in either case.
  *
@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "master/auth.h"
-#include "master/crypt3.h"
+#include "common/crypt3.h"
 
 #define CODE_OK          0
 #define CODE_NO_USER     5

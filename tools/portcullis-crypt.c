@@ -4,7 +4,7 @@
  * SHA-512-crypt or yescrypt on request), NT entries the NT hash.  Every
  * hash comes from libxcrypt, the library master/auth.c verifies them with,
  * so the tool and the server agree by construction; the "blake2" method
- * is 3proxy 1.0's "$3$" (master/crypt3.c, the server's own check).
+ * is 3proxy 1.0's "$3$" (common/crypt3.c, the server's own check).
  * Without any option the tool is 3proxy_crypt: PASSWORD prints NT:HEX,
  * SALT PASSWORD prints CR:$3$SALT$HASH (3proxy's add3proxyuser.sh calls
  * it so).
@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "common/ipc_msg.h"
-#include "master/crypt3.h"
+#include "common/crypt3.h"
 
 #define EX_FAIL    1
 #define EX_BADUSE  2

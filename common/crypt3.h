@@ -5,8 +5,8 @@
  * written in the 22-character "./0-9A-Za-z" layout of MD5-crypt.  The
  * BLAKE2b is libsodium's (crypto_generichash_blake2b).
  */
-#ifndef PC_MASTER_CRYPT3_H
-#define PC_MASTER_CRYPT3_H
+#ifndef PC_COMMON_CRYPT3_H
+#define PC_COMMON_CRYPT3_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * 3proxy 1.0's "$3$" password hash (master/crypt3.h).  Not libxcrypt's
+ * 3proxy 1.0's "$3$" password hash (common/crypt3.h).  Not libxcrypt's
  * "$3$", which is the NT hash without salt: the two share a prefix, so
  * a stored "$3$" with a salt part comes here and nowhere else.
  */
@@ -7,7 +7,7 @@
 
 #include <sodium.h>
 
-#include "master/crypt3.h"
+#include "common/crypt3.h"
 
 #define DIGEST 16
 
