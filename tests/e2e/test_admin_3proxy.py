@@ -163,9 +163,10 @@ def test_counter_switch_off_and_on(portcullis, origin):
     def get():
         return curl(["-x", f"http://127.0.0.1:{pp}",
                      origin.url("/hello")]).status
-    # 1 MB, used up by one download: then refused (the admin pages are
+    # 1 MB, used up by one download (chunked: a Content-Length past the
+    # quota is refused at once): then refused (the admin pages are
     # served all the same, as 3proxy serves them past a limit)
-    curl(["-x", f"http://127.0.0.1:{pp}", origin.url("/big/1100000")])
+    curl(["-x", f"http://127.0.0.1:{pp}", origin.url("/chunked/1100000")])
     assert wait_for(lambda: get() == 503, 10)
     # rule 1 (the nocountin is rule 0, as 3proxy numbers them) off
     r = page(srv.ap, "/CD1")

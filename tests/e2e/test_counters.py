@@ -56,9 +56,29 @@ def saved(tmp_path, number):
     return struct.unpack_from("<Q", raw, off)[0]
 
 
-def test_quota_cuts_transfer_then_refuses(portcullis, tmp_path, origin):
+def test_quota_refuses_a_longer_download_before_sending(portcullis,
+                                                       tmp_path, origin):
+    """3proxy: a Content-Length the remaining countin quota cannot take is
+    refused with 503 before anything of it is sent (not 200 and a cut
+    body); a body that fits is served."""
     srv = start(portcullis, tmp_path, "countin 1/a D 1 *\n")
     status, n = get(srv.pp, origin.url("/big/3000000"))
+    assert status.startswith(b"HTTP/1.0 503") and n < 2000, (status, n)
+    status, n = get(srv.pp, origin.url("/big/700000"))
+    assert status.startswith(b"HTTP/1.1 200") and n == 700000
+    # 700000 of the MiB used: 400000 more do not fit, 300000 do
+    status, n = get(srv.pp, origin.url("/big/400000"))
+    assert status.startswith(b"HTTP/1.0 503"), status
+    status, n = get(srv.pp, origin.url("/big/300000"))
+    assert status.startswith(b"HTTP/1.1 200") and n == 300000
+    recs = records(srv, "/big/3000000")
+    assert recs[0]["err"] == "00010", recs
+
+
+def test_quota_cuts_transfer_then_refuses(portcullis, tmp_path, origin):
+    srv = start(portcullis, tmp_path, "countin 1/a D 1 *\n")
+    # no Content-Length: served until the count crosses the limit
+    status, n = get(srv.pp, origin.url("/chunked/3000000"))
     assert status.startswith(b"HTTP/1.1 200")
     # cut when crossing 1 MiB (headers count too; the read that crosses
     # is not delivered), not at the end
@@ -79,7 +99,7 @@ def test_counts_survive_reload_and_restart(portcullis, tmp_path, origin):
     assert n == 1500000
     srv.reload()
     time.sleep(1)
-    status, n = get(srv.pp, origin.url("/big/3000000"))
+    status, n = get(srv.pp, origin.url("/chunked/3000000"))
     # 2 MiB in all: the reload kept the first 1.5 MB
     assert n < 2 * MIB - 1500000 + 2 * 65536, n
     srv.stop()
@@ -168,7 +188,7 @@ def test_counters_tool_through_the_master(portcullis, tmp_path, origin):
         return subprocess.run([tool, "-f", ctr] + list(args),
                               capture_output=True, text=True, timeout=10)
     srv = start(portcullis, tmp_path, "countin 4/bob N 1 *\n")
-    get(srv.pp, origin.url("/big/2000000"))
+    get(srv.pp, origin.url("/chunked/2000000"))
     r = run("list")
     assert r.returncode == 0, r.stderr
     num, used, limit = r.stdout.split()[:3]

@@ -178,9 +178,14 @@ def test_packaged_layout(layout, portcullis, origin, origin2, tmp_path):
     assert r.status == 200 and len(r.body) == 300000, r
     assert took >= 2.0, took
 
-    # countall "0/alice" D 1 alice: past 1 MiB alice is refused
-    proxy_get(lay, origin2.url("/big/900000"), "alice", "alicepw")
-    proxy_get(lay, origin2.url("/big/900000"), "alice", "alicepw")
+    # countall "0/alice" D 1 alice: a body the rest of the MiB cannot
+    # take is refused at once (3proxy), a chunked one is cut when it
+    # crosses, then alice is refused
+    r = proxy_get(lay, origin2.url("/big/900000"), "alice", "alicepw")
+    assert r.status == 200 and len(r.body) == 900000, r
+    r = proxy_get(lay, origin2.url("/big/900000"), "alice", "alicepw")
+    assert r.status == 503 and r.body.find(b"\0" * 100) < 0, r
+    proxy_get(lay, origin2.url("/chunked/400000"), "alice", "alicepw")
     r = proxy_get(lay, origin2.url("/hello"), "alice", "alicepw")
     assert r.status == 503, r
     # ... and bob is not

@@ -50,6 +50,23 @@ counters_admit(const struct pc_acl_req *q, struct ct_set *in,
 	return 0;
 }
 
+uint64_t
+counters_room(const struct ct_set *s)
+{
+	uint64_t room = UINT64_MAX;
+
+	for (uint8_t i = 0; i < s->n; i++) {
+		const struct pc_counter *c = &wctx.cfg->counters[s->idx[i]];
+		uint64_t v = __atomic_load_n(
+		    &wctx.cfg->ctslots[c->slot].bytes, __ATOMIC_RELAXED);
+		uint64_t left = v >= c->limit ? 0 : c->limit - v;
+
+		if (left < room)
+			room = left;
+	}
+	return room;
+}
+
 bool
 counters_add(const struct ct_set *s, size_t k)
 {

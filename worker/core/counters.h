@@ -26,5 +26,8 @@ int  counters_admit(const struct pc_acl_req *q, struct ct_set *in,
 	    struct ct_set *out);
 /* Adds k bytes; true when a limit is reached by them. */
 bool counters_add(const struct ct_set *s, size_t k);
+/* Bytes the set may still move before a limit is reached (the smallest
+ * room of its counters); UINT64_MAX when it has none. */
+uint64_t counters_room(const struct ct_set *s);
 
 #endif

@@ -226,7 +226,7 @@ final_head(struct http_state *st, const struct http_resp *r)
 /* Response heads: 1xx ones are passed on (not to HTTP/1.0 clients, RFC
  * 9110 15.2) and the final one is rebuilt.  0, or an %E code. */
 static int
-parse_resp_heads(struct http_state *st)
+parse_resp_heads(struct conn *c, struct http_state *st)
 {
 	struct http_resp r;
 	long             n;
@@ -242,6 +242,11 @@ parse_resp_heads(struct http_state *st)
 		}
 		if (n < 0 || http_parse_response(st->resp.p, (size_t)n, &r) != 0)
 			return HTTP_E_RESPONSE;
+		/* 3proxy refuses a body the traffic quota cannot take
+		 * before sending anything of it: 503, code 10 */
+		if (r.status >= 200 && r.m.content_length > 0 && !st->head_req &&
+		    (uint64_t)r.m.content_length > counters_room(&c->ct_in))
+			return 10;
 		if (r.status >= 200)
 			return final_head(st, &r);
 		/* we never ask for an upgrade, so 101 is a broken server */
@@ -328,7 +333,7 @@ process_resp(struct conn *c)
 	struct http_state *st = c->proto_state;
 	int                code;
 
-	if ((code = parse_resp_heads(st)) != 0 ||
+	if ((code = parse_resp_heads(c, st)) != 0 ||
 	    (st->resp_head && (code = classify_resp(st)) != 0)) {
 		http_fail(c, code, false);
 		return;
