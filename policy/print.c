@@ -200,6 +200,11 @@ process(struct pc_text *t, const struct pc_config *cfg)
 		word(t, cfg->pidfile);
 		pc_text_printf(t, "\n");
 	}
+	if (cfg->config_file != NULL) {      /* what reloads read */
+		pc_text_printf(t, "config");
+		word(t, cfg->config_file);
+		pc_text_printf(t, "\n");
+	}
 	if (cfg->uid_set)
 		pc_text_printf(t, "setuid %lu\n", (unsigned long)cfg->uid);
 	if (cfg->gid_set)
