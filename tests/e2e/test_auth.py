@@ -72,11 +72,13 @@ def rec(srv, needle):
 
 
 def client_records(srv, n, timeout=5.0):
-    """Records of client connections (not the service's own lines, whose
-    client address is 0.0.0.0:0), once at least n exist or at timeout."""
+    """Records of client connections (not the services' own "Accepting
+    connections" lines, whose %C:%c is the listening address, as 3proxy
+    writes it), once at least n exist or at timeout."""
     def got():
         rs = [r for r in map(parse_default, srv.log_lines())
-              if r and r["cip"] != "0.0.0.0"]
+              if r and r["cip"] != "0.0.0.0" and
+              not r["text"].startswith("Accepting connections")]
         return rs if len(rs) >= n else None
     return wait_for(got, timeout) or got() or []
 
