@@ -328,6 +328,33 @@ per_book(struct mtext *m, const char *name, const char *help, size_t off,
 	}
 }
 
+/* The per-service counters that are one book field each, in the order
+ * they are printed after the auth failures. */
+static const struct {
+	const char *name, *help;
+	size_t      off;
+	double      scale;
+} counts[] = {
+	{ "portcullis_bandlimit_waits_total",
+	  "Times a bandwidth limit held a transfer.",
+	  offsetof(struct book, bw_waits), 1 },
+	{ "portcullis_bandlimit_wait_seconds_total",
+	  "Time transfers were held by bandwidth limits.",
+	  offsetof(struct book, bw_wait_ms), 0.001 },
+	{ "portcullis_dns_lookups_total",
+	  "Names the workers resolved (address literals not counted).",
+	  offsetof(struct book, dns_lookups), 1 },
+	{ "portcullis_dns_cache_hits_total",
+	  "Lookups answered from the nscache.",
+	  offsetof(struct book, dns_hits), 1 },
+	{ "portcullis_dns_failures_total",
+	  "Lookups that did not resolve.",
+	  offsetof(struct book, dns_failures), 1 },
+	{ "portcullis_log_records_lost_total",
+	  "Access-log records a worker could not send to the master.",
+	  offsetof(struct book, lost_logs), 1 },
+};
+
 static void
 services(struct mtext *m)
 {
@@ -374,24 +401,9 @@ services(struct mtext *m)
 		    "wrong_password\"} %llu\n", svc_labels(b),
 		    (unsigned long long)books[b].auth_wrong);
 	}
-	per_book(m, "portcullis_bandlimit_waits_total",
-	    "Times a bandwidth limit held a transfer.",
-	    offsetof(struct book, bw_waits), 1);
-	per_book(m, "portcullis_bandlimit_wait_seconds_total",
-	    "Time transfers were held by bandwidth limits.",
-	    offsetof(struct book, bw_wait_ms), 0.001);
-	per_book(m, "portcullis_dns_lookups_total",
-	    "Names the workers resolved (address literals not counted).",
-	    offsetof(struct book, dns_lookups), 1);
-	per_book(m, "portcullis_dns_cache_hits_total",
-	    "Lookups answered from the nscache.",
-	    offsetof(struct book, dns_hits), 1);
-	per_book(m, "portcullis_dns_failures_total",
-	    "Lookups that did not resolve.",
-	    offsetof(struct book, dns_failures), 1);
-	per_book(m, "portcullis_log_records_lost_total",
-	    "Access-log records a worker could not send to the master.",
-	    offsetof(struct book, lost_logs), 1);
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		per_book(m, counts[i].name, counts[i].help, counts[i].off,
+		    counts[i].scale);
 }
 
 static void
