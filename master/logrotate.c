@@ -40,6 +40,15 @@ by_key_desc(const void *a, const void *b)
 	return x->key < y->key ? 1 : x->key > y->key ? -1 : 0;
 }
 
+static int
+has_key(const struct oldfile *list, size_t n, time_t key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i].key == key)
+			return 1;
+	return 0;
+}
+
 /* Deletes entries of list (sorted newest first) past the keep newest
  * distinct periods. */
 static int
@@ -106,6 +115,18 @@ logrotate_cleanup(const char *tmpl, int utc, const char *finished,
 		list[n++].key = key;
 	}
 	closedir(d);
+	/* The archiver runs beside us: the finished file may be gone and its
+	 * archive not yet listed, but its period still counts as the newest. */
+	snprintf(tmp, sizeof(tmp), "%s", finished);
+	if (logname_match(tmpl, utc, basename(tmp), ext, &key) &&
+	    key != livekey && !has_key(list, n, key)) {
+		if (n == cap) {
+			cap = cap * 2 + 16;
+			list = xreallocarray(list, cap, sizeof(*list));
+		}
+		snprintf(list[n].name, sizeof(list[n].name), "%s", basename(tmp));
+		list[n++].key = key;
+	}
 	qsort(list, n, sizeof(*list), by_key_desc);
 	deleted = delete_old(dir, list, n, keep);
 	free(list);

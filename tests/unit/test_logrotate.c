@@ -222,6 +222,19 @@ test_cleanup(void)
 	CHECK_EQ_INT(logrotate_cleanup(tmpl, 0, fin, live, 1, "gz"), 1);
 	CHECK(!exists(dir, "a.log.2024.03.13-14.33"));
 	CHECK_EQ_INT(logrotate_cleanup(tmpl, 0, fin, live, 1, "gz"), 0);
+	/* the archiver raced us: neither the finished file nor its archive is
+	 * listed, yet its period is the newest and 14.33 is older than it */
+	{
+		char p[600];
+
+		snprintf(p, sizeof(p), "%s/a.log.2024.03.13-14.34", dir);
+		CHECK_EQ_INT(unlink(p), 0);
+		strcat(p, ".gz");
+		CHECK_EQ_INT(unlink(p), 0);
+	}
+	CHECK_EQ_INT(touch(dir, "a.log.2024.03.13-14.33"), 0);
+	CHECK_EQ_INT(logrotate_cleanup(tmpl, 0, fin, live, 1, "gz"), 1);
+	CHECK(!exists(dir, "a.log.2024.03.13-14.33"));
 	/* leave nothing behind */
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char p[600];
