@@ -18,13 +18,16 @@ set -eu
 BUILD_PKGS="gcc make libcap-dev libseccomp-dev libc-ares-dev unixodbc-dev \
 libcrypt-dev libsodium-dev pkg-config"
 
+# systemd, man-db: systemd-analyze checks the unit and its man: links
+# (tests/e2e/test_unit.py); systemd need not be PID 1.
 # libclang-rt-14-dev: clang 14's ASan/UBSan/libFuzzer runtimes (`make asan`,
 # `make fuzz`); Debian 12's clang does not pull it in without recommends.
 TEST_PKGS="$BUILD_PKGS clang libclang-rt-14-dev python3-pytest python3-socks \
 python3-dnspython python3-pyftpdlib python3-aiosmtpd curl socat \
 netcat-openbsd dnsutils dnsmasq-base nginx-light wrk procps iproute2 \
 unixodbc libsqliteodbc odbc-postgresql postgresql mandoc groff-base \
-debhelper dpkg-dev fakeroot lintian adduser python3-prometheus-client"
+debhelper dpkg-dev fakeroot lintian adduser python3-prometheus-client \
+systemd man-db"
 
 usage() {
 	echo "usage: $0 build|test" >&2
