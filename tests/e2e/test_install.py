@@ -181,3 +181,18 @@ def test_reinstall_keeps_config_uninstall_removes(tmp_path):
     make("uninstall", f"DESTDIR={d}")
     assert files_under(d) == []
     assert not (d / "etc/portcullis").exists()
+
+
+def test_binary_hardened():
+    """The default build flags: full RELRO (BIND_NOW), PIE, fortified libc
+    calls and the stack protector (README "Install")."""
+    if os.path.basename(os.path.dirname(os.path.abspath(BIN))) in (
+            "build-asan", "build-clang"):
+        pytest.skip("sanitizer and clang builds set their own flags")
+    dyn = subprocess.run(["readelf", "-d", BIN], capture_output=True,
+                         text=True, check=True).stdout
+    assert "BIND_NOW" in dyn and "PIE" in dyn, dyn
+    syms = subprocess.run(["nm", "-D", BIN], capture_output=True,
+                          text=True, check=True).stdout
+    assert "__stack_chk_fail" in syms, "no stack protector"
+    assert "_chk@" in syms, "no fortified calls"
