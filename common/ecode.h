@@ -10,7 +10,7 @@
  * Names: PC_E_* for the codes every service can log (0-100), and the
  * service's prefix for its own range (TLSPR_E_ 300s (TLSPR_E_BASE + the
  * tls_hello.h TLS_E_ value), SOCKS_E_ 400s, HTTP_E_ 500s and 999,
- * POP3_E_ and SMTP_E_ 600s, FTP_E_ 700/780 and 800s, DNSPR_E_).
+ * POP3_E_ and SMTP_E_ 600s, FTP_E_ 700/780 and 800s, DNSPR_E_, AUTO_E_).
  *
  * One return convention, for every function that can fail with a code:
  *   - a parser of untrusted bytes (worker/wire/) returns the length of the
@@ -116,6 +116,7 @@
 	X(FTP_E_HTTP_LOGIN,   700)   /* ftp:// login refused          401 */ \
 	X(FTP_E_HTTP_DATA,    780)   /* ftp:// no such file / refused 404 */ \
 	X(FTP_E_NOUSER,       801)   /* no login: closed, stalled, too many */ \
+	X(AUTO_E_EARLY,       801)   /* auto: nothing sent, closed/stalled */ \
 	X(FTP_E_LONG,         802)   /* client line over FTP_LINE_MAX */    \
 	X(FTP_E_LOGIN,        803)   /* the login is not name@server[:port] */ \
 	X(FTP_E_SERVER,       811)   /* server closed, stalled, malformed */ \

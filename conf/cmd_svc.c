@@ -118,6 +118,19 @@ opt_backlisten(struct conf_state *st, struct pc_service *svc, const char *o,
 	return rc;
 }
 
+/* auto hands a connection to socks, tlspr or proxy: their options */
+static bool
+socks_part(const struct pc_service *svc)
+{
+	return svc->type == PC_SVC_SOCKS || svc->type == PC_SVC_AUTO;
+}
+
+static bool
+tlspr_part(const struct pc_service *svc)
+{
+	return svc->type == PC_SVC_TLSPR || svc->type == PC_SVC_AUTO;
+}
+
 static int
 option(struct conf_state *st, struct pc_service *svc, const char *o,
     uint8_t *seen_e, uint32_t *port)
@@ -151,7 +164,7 @@ option(struct conf_state *st, struct pc_service *svc, const char *o,
 		    "(network namespaces)", *v);
 	case 'N':
 		/* -NeADDR / -NiADDR: 1:1 NAT, the address clients are told */
-		if (svc->type != PC_SVC_SOCKS || (v[0] != 'e' && v[0] != 'i') ||
+		if (!socks_part(svc) || (v[0] != 'e' && v[0] != 'i') ||
 		    v[1] == '\0')
 			break;
 		return conf_addr_arg(st, v + 1, v[0] == 'e' ? &svc->nat_ext :
@@ -159,7 +172,7 @@ option(struct conf_state *st, struct pc_service *svc, const char *o,
 	case 'P': { /* tlspr: the port of every destination */
 		uint32_t dport;
 
-		if (svc->type != PC_SVC_TLSPR)
+		if (!tlspr_part(svc))
 			break;
 		if (conf_uint(v, 1, 65535, &dport) != 0)
 			return conf_err(st, o, "invalid port");
@@ -167,7 +180,7 @@ option(struct conf_state *st, struct pc_service *svc, const char *o,
 		return 0;
 	}
 	case 'c':   /* tlspr: -c is -c1; 2-4 check the server's messages */
-		if (svc->type != PC_SVC_TLSPR)
+		if (!tlspr_part(svc))
 			break;
 		if (*v == '\0')
 			v = "1";
@@ -209,9 +222,9 @@ option(struct conf_state *st, struct pc_service *svc, const char *o,
 		 * (3proxy's needuser 0 and 2) */
 		if (strcmp(v, "") != 0 && strcmp(v, "2") != 0)
 			break;
-		if (svc->type != PC_SVC_SOCKS)
+		if (!socks_part(svc))
 			return conf_err(st, o, "not supported yet on this "
-			    "service (socks only)");
+			    "service (socks and auto only)");
 		svc->needuser = *v == '2' ? 2 : 0;
 		return 0;
 	case 'S': {
@@ -275,8 +288,9 @@ snapshot(struct conf_state *st, struct pc_service *svc, char *cmd)
 	    strcmp(cmd, "smtpp") == 0 ? PC_SVC_SMTPP :
 	    strcmp(cmd, "admin") == 0 ? PC_SVC_ADMIN :
 	    strcmp(cmd, "tlspr") == 0 ? PC_SVC_TLSPR :
+	    strcmp(cmd, "auto") == 0 ? PC_SVC_AUTO :
 	    strcmp(cmd, "dnspr") == 0 ? PC_SVC_DNSPR : PC_SVC_TCPPM;
-	if (svc->type == PC_SVC_TLSPR)
+	if (tlspr_part(svc))
 		svc->target_port = 443;         /* tlspr.8: -P default */
 	svc->file = st->file;
 	svc->line = st->line;

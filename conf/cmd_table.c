@@ -71,6 +71,7 @@ static const struct cmd cmds[] = {
 	{ "system",      1, 1, cmd_system },
 	{ "tcppm",       0, MANY, cmd_service },
 	{ "tlspr",       0, MANY, cmd_service },
+	{ "auto",        0, MANY, cmd_service },
 	{ "udppm",       0, MANY, cmd_service },
 	{ "dnspr",       0, MANY, cmd_service },
 	{ "timeouts",    1, PC_NTIMEOUTS, cmd_timeouts },
@@ -81,7 +82,7 @@ static const struct cmd cmds[] = {
 
 static const char *const unsupported[] = {
 	/* services */
-	"auto", "imapp",
+	"imapp",
 	/* general commands */
 	"authnserver", "backlog", "delimchar", "dialer",
 	"filtermaxsize", "force", "logdump", "maxseg", "noforce", "plugin",

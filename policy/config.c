@@ -15,6 +15,7 @@ static const char *const svc_names[PC_SVC__COUNT] = {
 	[PC_SVC_SMTPP] = "smtpp",
 	[PC_SVC_ADMIN] = "admin",
 	[PC_SVC_TLSPR] = "tlspr",
+	[PC_SVC_AUTO] = "auto",
 };
 
 bool
@@ -51,6 +52,8 @@ pc_svc_default_port(enum pc_svc_type t)
 		return 80;
 	case PC_SVC_TLSPR:
 		return 1443;  /* tlspr.8 */
+	case PC_SVC_AUTO:
+		return 8080;  /* 3proxy's proxymain.c */
 	default:
 		return 0;   /* tcppm: LOCALPORT is mandatory */
 	}

@@ -29,6 +29,7 @@ enum pc_svc_type {
 	PC_SVC_SMTPP,
 	PC_SVC_ADMIN,
 	PC_SVC_TLSPR,
+	PC_SVC_AUTO,
 	PC_SVC__COUNT
 };
 
@@ -303,7 +304,7 @@ struct pc_service {
 	                                  ask for a user), 2 -u2 (socks:
 	                                  username/password required) */
 	char               *target_host; /* tcppm DSTADDR (kept as text) */
-	uint16_t            target_port; /* tcppm DSTPORT, tlspr -P */
+	uint16_t            target_port; /* tcppm DSTPORT, tlspr and auto -P */
 	uint8_t             tls_check; /* tlspr -c: 0 SNI optional, 1 a
 	                                  ClientHello required */
 	struct pc_addr      nat_ext;   /* socks -Ne: address told in CONNECT

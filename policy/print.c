@@ -438,6 +438,13 @@ service_line(struct pc_text *t, const struct pc_service *s)
 		pc_text_printf(t, " -e%s", ntop(&s->ext6, ip));
 	pc_text_printf(t, "%s%s%s", NAME(fam, s->fampref),
 	    s->silent ? " -t" : "", s->single ? " -s" : "");
+	if (s->needuser != 1)
+		pc_text_printf(t, " -u%s", s->needuser == 2 ? "2" : "");
+	if ((s->type == PC_SVC_TLSPR || s->type == PC_SVC_AUTO) &&
+	    s->target_port != 443)
+		pc_text_printf(t, " -P%u", s->target_port);
+	if (s->tls_check != 0)
+		pc_text_printf(t, " -c%u", s->tls_check);
 	if (s->nat_ext.family != 0)
 		pc_text_printf(t, " -Ne%s", ntop(&s->nat_ext, ip));
 	if (s->nat_int.family != 0)

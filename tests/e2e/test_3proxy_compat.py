@@ -143,7 +143,7 @@ def test_u_flags_only_for_socks(tmp_path, flag):
     f.write_text(f"proxy {flag} -p3128\n")
     p = subprocess.run([BIN, "-t", str(f)], capture_output=True, text=True,
                        timeout=30)
-    assert p.returncode == 1 and "socks only" in p.stderr, p
+    assert p.returncode == 1 and "socks and auto only" in p.stderr, p
 
 
 # ---- maxconn -------------------------------------------------------------

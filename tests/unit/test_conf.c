@@ -537,7 +537,7 @@ test_services(void)
 
 	FAILS("proxy -a\n", "t.cfg:1: -a: not supported yet: option -a");
 	FAILS("proxy -u\n", "t.cfg:1: -u: not supported yet on this service "
-	    "(socks only)");
+	    "(socks and auto only)");
 	FAILS("socks -u3\n", "t.cfg:1: -u3: invalid option");
 	c = load("socks -u -p1081\nsocks -u2 -p1082\nsocks -p1083\n");
 	CHECK(c != NULL);
@@ -910,7 +910,6 @@ test_refused(void)
 {
 	static const char *const later[] = {
 		"imapp",
-		"auto",
 		"logdump", "delimchar",
 		"radius", "authnserver", "dialer",
 		"writable", "plugin", "filtermaxsize", "force",

@@ -147,6 +147,8 @@ services_eq(const struct pc_config *a, const struct pc_config *b)
 		    "-t or -s");
 		SAME(str_eq(s->target_host, t->target_host) &&
 		    s->target_port == t->target_port, "a port mapper's target");
+		SAME(s->needuser == t->needuser, "-u or -u2");
+		SAME(s->tls_check == t->tls_check, "-c");
 		SAME(addr_eq(&s->nat_ext, &t->nat_ext) &&
 		    addr_eq(&s->nat_int, &t->nat_int), "-Ne or -Ni");
 		SAME(str_eq(s->connback_host, t->connback_host) &&

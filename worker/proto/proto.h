@@ -17,6 +17,7 @@ extern const struct proto proto_ftp;    /* worker/proto/ftp/ftp.c */
 extern const struct proto proto_smtp;   /* worker/proto/smtp.c */
 extern const struct proto proto_admin;  /* worker/proto/admin/admin.c */
 extern const struct proto proto_tlspr;  /* worker/proto/tlspr.c */
+extern const struct proto proto_auto;   /* worker/proto/auto.c */
 
 /* The protocol of a service type (PC_SVC_*), or NULL. */
 const struct proto *proto_for_service(int type);

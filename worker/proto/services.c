@@ -28,6 +28,8 @@ proto_for_service(int type)
 		return &proto_admin;
 	case PC_SVC_TLSPR:
 		return &proto_tlspr;
+	case PC_SVC_AUTO:
+		return &proto_auto;
 	default:
 		return NULL;
 	}
