@@ -1,16 +1,26 @@
 /*
- * Reaping and the respawn policy (privsep-anchors 3.12, "Worker crash"):
+ * Reaping and the respawn policy (privsep-anchors 3.12, "Worker crash";
+ * Postfix's master_throttle, but only for crash loops):
  * - only slots of the current generation are refilled, never while
  *   stopping, never after exit status 78 (PC_EX_CONFIG: the worker found
  *   its setup impossible, retrying cannot help);
- * - a worker that had reached READY, was not killed for cause and last
- *   crashed more than 10 s ago comes back at once;
- * - otherwise the slot backs off 1 s, 2 s, 4 s ... 60 s;
- * - two deaths before READY in a row throttle the whole service (Postfix's
- *   master_throttle), so a broken setup does not fork in a loop.
+ * - a failure backs the slot off 0.5 s, 1 s, 2 s ... 60 s, the count
+ *   growing with each failure in a row, and the master logs why.  A
+ *   failure is a death before READY, a kill by the master for cause, a
+ *   crash signal (SIGSEGV, SIGBUS, SIGABRT, SIGSYS, SIGILL, SIGFPE,
+ *   SIGTRAP) or an error exit within 10 s of the start, or a crash signal
+ *   within 10 s of the slot's previous crash;
+ * - anything else - a serving worker killed from outside (SIGKILL by the
+ *   OOM killer or an operator, SIGTERM), or one that crashed after 10 s of
+ *   service with no crash shortly before - is replaced at once and resets
+ *   the count.  The 10 s window bounds how often a slot can crash without
+ *   backing off;
+ * - two deaths before READY in a row throttle the whole service, so a
+ *   broken setup does not fork in a loop.
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -23,13 +33,14 @@
 #include "master/spawn.h"
 #include "master/wstderr.h"
 
-#define QUICK_AFTER_MS  10000
+#define CRASH_WINDOW_MS 10000
+#define BACKOFF_MIN_MS  500
 #define BACKOFF_MAX_MS  60000
 
 static int64_t
 backoff_ms(unsigned n)
 {
-	int64_t ms = 1000;
+	int64_t ms = BACKOFF_MIN_MS;
 
 	while (n-- > 1 && ms < BACKOFF_MAX_MS)
 		ms *= 2;
@@ -61,24 +72,67 @@ log_end(const struct worker *w, pid_t pid, int status)
 	}
 }
 
+static bool
+crash_signal(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGABRT ||
+	    sig == SIGSYS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP;
+}
+
+/* Why w's death counts as a failure that backs its slot off (written to
+ * why), or false: it is replaced at once. */
+static bool
+failure(const struct worker *w, int status, int64_t now, char *why,
+    size_t len)
+{
+	int64_t     up = now - w->spawned_ms;
+	bool        crash = WIFSIGNALED(status) &&
+	    crash_signal(WTERMSIG(status));
+	const char *abbrev = WIFSIGNALED(status) ?
+	    sigabbrev_np(WTERMSIG(status)) : NULL;
+
+	if (w->violated)
+		snprintf(why, len, "killed by the master (%s)",
+		    w->kill_reason != NULL ? w->kill_reason : "for cause");
+	else if (w->state != W_READY)
+		snprintf(why, len, "died before READY, %.1f s after its start",
+		    (double)up / 1000);
+	else if (crash && up < CRASH_WINDOW_MS)
+		snprintf(why, len, "crashed (SIG%s) %.1f s after its start",
+		    abbrev ? abbrev : "?", (double)up / 1000);
+	else if (crash && w->last_crash_ms != 0 &&
+	    now - w->last_crash_ms < CRASH_WINDOW_MS)
+		snprintf(why, len, "crashed (SIG%s) %.1f s after the slot's "
+		    "previous crash", abbrev ? abbrev : "?",
+		    (double)(now - w->last_crash_ms) / 1000);
+	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
+	    up < CRASH_WINDOW_MS)
+		snprintf(why, len, "exited with status %d %.1f s after its "
+		    "start", WEXITSTATUS(status), (double)up / 1000);
+	else
+		return false;
+	return true;
+}
+
 static void
 decide(struct worker *w, int status, int64_t now)
 {
 	struct gen_svc *gs = &w->gen->svcs[w->svc];
-	bool            ready = w->state == W_READY;
-	bool            quick;
-	int64_t         delay;
+	char            why[160];
+	int64_t         delay = 0;
 
 	if (w->gen != M.cur || M.stopping || w->draining ||
 	    (WIFEXITED(status) && WEXITSTATUS(status) == PC_EX_CONFIG))
 		return;
 	metrics_restart(w, status);
-	quick = ready && !w->violated &&
-	    (w->last_crash_ms == 0 || now - w->last_crash_ms > QUICK_AFTER_MS);
-	w->crashes = quick ? 0 : w->crashes + 1;
-	w->last_crash_ms = now;
-	delay = quick ? 0 : backoff_ms(w->crashes);
-	if (!ready && ++gs->early_deaths >= 2) {
+	if (failure(w, status, now, why, sizeof(why))) {
+		w->crashes++;
+		delay = backoff_ms(w->crashes);
+	} else
+		w->crashes = 0;
+	if (WIFSIGNALED(status) && crash_signal(WTERMSIG(status)))
+		w->last_crash_ms = now;
+	if (w->state != W_READY && ++gs->early_deaths >= 2) {
 		int64_t t = backoff_ms(gs->early_deaths - 1);
 
 		if (t > delay)
@@ -90,8 +144,10 @@ decide(struct worker *w, int status, int64_t now)
 		    w->gen->cfg->svcs[w->svc].line);
 	}
 	if (delay > 0)
-		log_info("%s: respawning in %lld s", worker_name(w),
-		    (long long)(delay / 1000));
+		log_warnx("%s: %s: respawning in %.1f s (failure %u in a row)",
+		    worker_name(w), why, (double)delay / 1000, w->crashes);
+	else
+		log_info("%s: respawning now (it was serving)", worker_name(w));
 	spawn_schedule(w, delay);
 }
 

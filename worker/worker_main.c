@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -113,6 +114,43 @@ relay_mode(void)
 	relay_set_splice(m != NULL ? strcmp(m, "splice") == 0 : RELAY_SPLICE);
 }
 
+/* PORTCULLIS_TEST_CRASH, for the respawn tests (docs/portcullis.8): read
+ * from the environment the master was started with, once, before any
+ * client is accepted, so nothing a client sends can reach it.  "start":
+ * abort before READY; "ready": SIGSEGV right after READY; "sandbox": a
+ * forbidden system call right after READY (SIGSYS when enforcing). */
+enum crash_hook { HOOK_NONE, HOOK_START, HOOK_READY, HOOK_SANDBOX };
+
+static enum crash_hook
+crash_hook(void)
+{
+	const char *m = getenv("PORTCULLIS_TEST_CRASH");
+
+	if (m == NULL || *m == '\0')
+		return HOOK_NONE;
+	if (strcmp(m, "start") == 0 || strcmp(m, "ready") == 0 ||
+	    strcmp(m, "sandbox") == 0) {
+		log_warnx("PORTCULLIS_TEST_CRASH=%s: crashing on purpose", m);
+		return m[0] == 's' ? (m[1] == 't' ? HOOK_START : HOOK_SANDBOX) :
+		    HOOK_READY;
+	}
+	log_warnx("PORTCULLIS_TEST_CRASH=%s: unknown, ignored", m);
+	return HOOK_NONE;
+}
+
+static void
+crash_now(enum crash_hook h)
+{
+	volatile char *volatile nowhere = NULL;
+
+	if (h == HOOK_START)
+		abort();
+	if (h == HOOK_SANDBOX)
+		(void)syscall(SYS_getppid);   /* not on the allow-list */
+	if (h == HOOK_READY || h == HOOK_SANDBOX)
+		*nowhere = 1;
+}
+
 /* The service's socket: accepted connections, or datagrams (udppm,
  * dnspr). */
 static int
@@ -161,6 +199,7 @@ worker_main(const struct pc_worker_args *a)
 	};
 	const struct pc_service *s = &a->cfg->svcs[a->svc];
 	struct pc_msg_ready      ready = { 0 };
+	enum crash_hook          hook;
 	struct conn_parts        parts = {
 		.proto = proto_for_service(s->type),
 		.request_cancel = request_cancel,
@@ -176,6 +215,8 @@ worker_main(const struct pc_worker_args *a)
 	wctx.gen = a->gen;
 	wctx.slot = a->slot;
 	quiet_signals();
+	if ((hook = crash_hook()) == HOOK_START)
+		crash_now(hook);
 	conn_setup(&parts);
 	relay_mode();
 	tzset();                 /* /etc/localtime is not in the jail */
@@ -193,6 +234,8 @@ worker_main(const struct pc_worker_args *a)
 	ready.sandbox = (uint8_t)a->sandbox;
 	ready.jailed = a->privileged ? 1 : 0;
 	ipc_send_ready(&ready);
+	if (hook != HOOK_NONE)
+		crash_now(hook);
 	if (ev_run(&stop) != 0)
 		_exit(1);
 	ipc_client_last_stats();
