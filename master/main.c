@@ -27,6 +27,7 @@
 #include "common/xmalloc.h"
 #include "conf/conf.h"
 #include "master/authcache.h"
+#include "master/caps.h"
 #include "master/control.h"
 #include "master/counters.h"
 #include "master/daemon.h"
@@ -35,6 +36,7 @@
 #include "master/logwrite.h"
 #include "master/loop.h"
 #include "master/master.h"
+#include "master/mfilter.h"
 #include "master/monitor.h"
 #include "master/notify.h"
 #include "master/reload.h"
@@ -43,6 +45,7 @@
 #include "policy/print.h"
 
 #define STDIN_MAX (16u << 20)
+#define FD_WANT   65536       /* workers: 10k tunnels, two fds each */
 
 static void __attribute__((noreturn))
 usage(void)
@@ -116,11 +119,21 @@ sandbox_mode(void)
 	exit(2);
 }
 
+/* Root raises the hard limit here, once: after the capability drop
+ * (no CAP_SYS_RESOURCE) neither the master nor a worker could, and
+ * workers inherit it. */
 static void
 raise_nofile(void)
 {
 	struct rlimit rl;
 
+	if (M.privileged && getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_max != RLIM_INFINITY && rl.rlim_max < FD_WANT) {
+		struct rlimit want = { FD_WANT, FD_WANT };
+
+		if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+			return;
+	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
@@ -146,6 +159,28 @@ prepare_ids(const struct pc_config *cfg)
 	}
 	if (jail_prepare(cfg, M.uid, M.gid, &M.jail, err, sizeof(err)) != 0)
 		die(err);
+}
+
+/* What the master gives up before its first worker (caps.c, mfilter.c;
+ * docs/security.md "The master"). */
+static void
+confine(void)
+{
+	char err[256];
+
+	if (M.privileged && caps_master_drop(err, sizeof(err)) != 0) {
+		fprintf(stderr, "cannot drop the master's capabilities: %s\n",
+		    err);
+		exit(1);
+	}
+	if (mfilter_load(M.sandbox, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cannot load the master's seccomp filter: "
+		    "%s\n", err);
+		exit(1);
+	}
+	if (M.sandbox == PC_SANDBOX_OFF)
+		log_warnx("PORTCULLIS_SANDBOX=off: no seccomp filter in the "
+		    "master either");
 }
 
 static void
@@ -181,6 +216,7 @@ start(struct pc_config *cfg)
 	counters_attach(g->cfg);
 	control_open(g->cfg);
 	monitor_reset(cfg);
+	confine();
 	spawn_gen(g);
 	reload_first();
 	log_debug("generation %u started", (unsigned)g->id);

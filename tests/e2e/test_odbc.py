@@ -26,7 +26,8 @@ from pathlib import Path
 import pytest
 
 from clients import curl
-from pc_server import BIN, IS_ROOT, clean_env, free_port, wait_for
+from pc_server import BIN, IS_ROOT, clean_env, free_port, proc_status, \
+    wait_for
 
 SQLITE_DRIVER = "/usr/lib/x86_64-linux-gnu/odbc/libsqlite3odbc.so"
 PG_BIN = "/usr/lib/postgresql/15/bin"
@@ -104,6 +105,25 @@ def test_rows_arrive_with_values(portcullis, origin, tmp_path):
         assert req == f"GET {origin.url(f'/odbc/{i}')} HTTP/1.1"
     # the master's own service record goes the same way
     assert rows(db, "Accepting connections%"), srv.stderr()
+
+
+def test_helper_confined(portcullis, origin, tmp_path):
+    """Issue 14 item 4: the helper keeps uid 0 (the database is root's)
+    but no capability, NO_NEW_PRIVS, the master's deny-list plus its own
+    (no exec): two filters; rows still arrive."""
+    db = str(tmp_path / "c.db")
+    make_db(db)
+    port = free_port()
+    srv = portcullis(sqlite_cfg(db, HOWTO_FMT, port))
+    st = proc_status(helper_pid(srv))
+    for f in ("CapEff", "CapPrm", "CapBnd", "CapAmb", "CapInh"):
+        assert st[f] == "0000000000000000", (f, st[f])
+    assert st["NoNewPrivs"] == "1"
+    assert st["Seccomp"] == "2"
+    assert st["Seccomp_filters"] == "2"
+    get(port, origin, "/confined")
+    got = wait_rows(db, 1)
+    assert got and "/confined" in got[0][4], (got, srv.stderr())
 
 
 def test_filter_prefix_and_doubled_quotes(portcullis, origin, tmp_path):
