@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -70,6 +71,12 @@ bind_one(const struct pc_addr *a, int socktype)
 		    sizeof(v6only)) == -1)
 			goto fail;
 	}
+	/* accepted sockets inherit TCP_NODELAY (replies are written in
+	 * pieces: Nagle must not hold them back), one setsockopt fewer per
+	 * connection in the workers */
+	if (socktype == SOCK_STREAM && setsockopt(fd, IPPROTO_TCP,
+	    TCP_NODELAY, &on, sizeof(on)) == -1)
+		goto fail;
 	if (bind(fd, (struct sockaddr *)&ss, sl) == -1 ||
 	    (socktype == SOCK_STREAM && listen(fd, LISTEN_BACKLOG) == -1))
 		goto fail;

@@ -91,7 +91,6 @@ accept_one(int fd, const struct sockaddr_storage *peer)
 	struct sockaddr_storage me;
 	socklen_t               mlen = sizeof(me);
 	struct pc_addr          client, local;
-	int                     one = 1;
 
 	if (laddr_fixed) {
 		local = laddr;
@@ -103,8 +102,7 @@ accept_one(int fd, const struct sockaddr_storage *peer)
 		pc_addr_from_sockaddr(&local, (struct sockaddr *)&me);
 	}
 	pc_addr_from_sockaddr(&client, (const struct sockaddr *)peer);
-	/* replies are written in pieces: do not let Nagle hold them back */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* TCP_NODELAY comes from the listener (master/listen.c) */
 	conn_new_slot(fd, &client, &local, shared != NULL);
 }
 

@@ -19,6 +19,11 @@
 #define RELAY_BUF   (64 * 1024)
 #define SPLICE_PIPE (1024 * 1024)
 #define PUMP_ROUNDS 16          /* per event, so one tunnel cannot starve */
+/* A splice that moved less than this found the socket drained: the next
+ * bytes come with the next event (level-triggered), so the read that
+ * would only say EAGAIN is skipped.  Larger moves may have stopped at the
+ * pipe's slots, not at the socket's end, so bulk reads on. */
+#define SPLICE_SHORT (16 * 1024)
 
 enum { C2S, S2C };
 
@@ -209,6 +214,7 @@ pump_splice(struct conn *c, struct relay_state *r, int i)
 	struct dir *d = &r->d[i];
 	ssize_t     k;
 	size_t      cap;
+	bool        drained = false;
 
 	for (int round = 0; round < PUMP_ROUNDS; round++) {
 		if (d->inpipe > 0) {
@@ -228,6 +234,11 @@ pump_splice(struct conn *c, struct relay_state *r, int i)
 			dir_close_pipe(d);
 			return 0;
 		}
+		if (drained) {           /* as after EAGAIN, one call fewer */
+			dir_close_pipe(d);
+			bl_idle(c, r, i);
+			return 0;
+		}
 		cap = SPLICE_PIPE;
 		if (bl_gate(c, r, i, &cap))
 			return 0;
@@ -237,6 +248,7 @@ pump_splice(struct conn *c, struct relay_state *r, int i)
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (k > 0) {
 			d->inpipe = (uint32_t)k;
+			drained = (size_t)k < cap && k < SPLICE_SHORT;
 			if (count(c, r, i, (size_t)k))
 				return 10;
 			bl_used(c, r, i, (size_t)k);
@@ -261,6 +273,7 @@ pump(struct conn *c, struct relay_state *r, int i)
 	struct dir *d = &r->d[i];
 	ssize_t     k;
 	size_t      cap;
+	bool        drained = false;
 
 	for (int round = 0; round < PUMP_ROUNDS; round++) {
 		if (d->off < d->len) {
@@ -285,6 +298,11 @@ pump(struct conn *c, struct relay_state *r, int i)
 			dir_free_buf(d);
 			return 0;
 		}
+		if (drained) {   /* a short read emptied the socket */
+			dir_free_buf(d);
+			bl_idle(c, r, i);
+			return 0;
+		}
 		if (d->buf == NULL) {
 			if ((d->buf = malloc(RELAY_BUF)) == NULL)
 				return 21;
@@ -298,6 +316,7 @@ pump(struct conn *c, struct relay_state *r, int i)
 		k = read(src_fd(c, i), d->buf, cap);
 		if (k > 0) {
 			d->len = (uint32_t)k;
+			drained = (size_t)k < cap;
 			if (count(c, r, i, (size_t)k))
 				return 10;
 			bl_used(c, r, i, (size_t)k);

@@ -157,11 +157,16 @@ connect_io(struct ev_io *io, uint32_t revents)
 	int                   err = 0;
 	socklen_t             len = sizeof(err);
 
-	(void)revents;
 	if (r == NULL || r->fd < 0)
 		return;
-	if (getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
-		err = errno;
+	/* writable without an error or hangup: connected, the event says
+	 * it (one getsockopt fewer per connection) */
+	if ((revents & (EPOLLERR | EPOLLHUP)) != 0) {
+		if (getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+			err = errno;
+		else if (err == 0)
+			err = ECONNREFUSED;   /* hung up, no error recorded */
+	}
 	if (err == EINPROGRESS || err == EALREADY)
 		return;
 	if (err != 0) {

@@ -281,12 +281,10 @@ run_request(struct conn *c, const struct socks_req *r)
 	}
 	t.may_redirect = true;
 	st->phase = PH_WAIT;
-	/* the pipeline owns the connection now; early data stays queued */
+	/* the pipeline owns the connection now; early data stays queued
+	 * (socks_io stops reading only when some arrives: most clients wait
+	 * for the reply, and the relay wants EPOLLIN again anyway) */
 	ev_timer_stop(&c->timer);
-	if (ev_io_mod(&c->cio, 0) != 0) {
-		conn_close(c, 90);
-		return;
-	}
 	request_start(c, &t, request_done);
 }
 
@@ -385,9 +383,12 @@ socks_io(struct ev_io *io, uint32_t revents)
 	if (c->closing)
 		return;
 	if (st->phase == PH_WAIT) {
-		/* only errors arrive here while the pipeline runs */
+		/* early data waits in the socket for the relay; an error
+		 * ends the handshake */
 		if (revents & (EPOLLERR | EPOLLHUP))
 			conn_close(c, SOCKS_E_SHORT);
+		else if (ev_io_mod(&c->cio, 0) != 0)
+			conn_close(c, 90);
 		return;
 	}
 	n = read(c->cfd, st->buf + st->len, sizeof(st->buf) - st->len);
