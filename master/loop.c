@@ -36,6 +36,8 @@
 #define DRAIN_EXTRA_MS    10000  /* past the DRAIN deadline */
 #define MAX_EVENTS        64
 
+static void begin_stop(void);
+
 static size_t
 live_workers(void)
 {
@@ -44,6 +46,14 @@ live_workers(void)
 	for (struct gen *g = M.gens; g != NULL; g = g->next)
 		n += gen_live_workers(g);
 	return n;
+}
+
+void
+master_stop(int status)
+{
+	if (M.exit_status == 0)
+		M.exit_status = status;
+	begin_stop();
 }
 
 static void
@@ -97,7 +107,7 @@ finish_stop(void)
 	control_close();
 	pidfile_remove();
 	log_info("stopped");
-	exit(0);
+	exit(M.exit_status);
 }
 
 static void

@@ -4,4 +4,7 @@
 
 void master_loop(void) __attribute__((noreturn));
 
+/* Stops as SIGTERM does, then exits with status. */
+void master_stop(int status);
+
 #endif

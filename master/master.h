@@ -101,6 +101,7 @@ struct master {
 	const char *cfgname;         /* for messages */
 	bool        stopping;
 	int64_t     stop_deadline_ms;
+	int         exit_status;     /* the master's, once stopped */
 };
 
 extern struct master M;

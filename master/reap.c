@@ -27,6 +27,7 @@
 #include "common/log.h"
 #include "master/archiver.h"
 #include "master/logodbc.h"
+#include "master/loop.h"
 #include "master/ipc_server.h"
 #include "master/metrics.h"
 #include "master/reap.h"
@@ -114,6 +115,32 @@ failure(const struct worker *w, int status, int64_t now, char *why,
 	return true;
 }
 
+/* w's service in the current generation has no worker left and none to
+ * come: every slot ended with PC_EX_CONFIG.  At start nothing else can
+ * serve it, so the master stops (exit 78: systemd's unit does not restart
+ * on it); after a reload the older generations drain as usual. */
+static void
+config_dead(const struct worker *w)
+{
+	const struct pc_service *svc = &w->gen->cfg->svcs[w->svc];
+
+	for (size_t i = 0; i < w->gen->nworkers; i++) {
+		const struct worker *o = &w->gen->workers[i];
+
+		if (o->svc == w->svc && (o->pid > 0 || o->respawn_at_ms != 0))
+			return;
+	}
+	if (w->gen->next == NULL) {
+		log_warnx("%s at %s:%d: no worker can start (configuration "
+		    "error above); stopping", pc_svc_type_name(svc->type),
+		    svc->file, svc->line);
+		master_stop(PC_EX_CONFIG);
+	} else
+		log_warnx("%s at %s:%d: no worker of generation %u can start "
+		    "(configuration error above)", pc_svc_type_name(svc->type),
+		    svc->file, svc->line, (unsigned)w->gen->id);
+}
+
 static void
 decide(struct worker *w, int status, int64_t now)
 {
@@ -121,9 +148,12 @@ decide(struct worker *w, int status, int64_t now)
 	char            why[160];
 	int64_t         delay = 0;
 
-	if (w->gen != M.cur || M.stopping || w->draining ||
-	    (WIFEXITED(status) && WEXITSTATUS(status) == PC_EX_CONFIG))
+	if (w->gen != M.cur || M.stopping || w->draining)
 		return;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == PC_EX_CONFIG) {
+		config_dead(w);
+		return;
+	}
 	metrics_restart(w, status);
 	if (failure(w, status, now, why, sizeof(why))) {
 		w->crashes++;

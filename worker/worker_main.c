@@ -118,8 +118,10 @@ relay_mode(void)
  * from the environment the master was started with, once, before any
  * client is accepted, so nothing a client sends can reach it.  "start":
  * abort before READY; "ready": SIGSEGV right after READY; "sandbox": a
- * forbidden system call right after READY (SIGSYS when enforcing). */
-enum crash_hook { HOOK_NONE, HOOK_START, HOOK_READY, HOOK_SANDBOX };
+ * forbidden system call right after READY (SIGSYS when enforcing);
+ * "config": exit 78 before READY, as a setup that cannot work does. */
+enum crash_hook { HOOK_NONE, HOOK_START, HOOK_READY, HOOK_SANDBOX,
+	HOOK_CONFIG };
 
 static enum crash_hook
 crash_hook(void)
@@ -128,6 +130,10 @@ crash_hook(void)
 
 	if (m == NULL || *m == '\0')
 		return HOOK_NONE;
+	if (strcmp(m, "config") == 0) {
+		log_warnx("PORTCULLIS_TEST_CRASH=%s: exiting on purpose", m);
+		return HOOK_CONFIG;
+	}
 	if (strcmp(m, "start") == 0 || strcmp(m, "ready") == 0 ||
 	    strcmp(m, "sandbox") == 0) {
 		log_warnx("PORTCULLIS_TEST_CRASH=%s: crashing on purpose", m);
@@ -217,6 +223,8 @@ worker_main(const struct pc_worker_args *a)
 	quiet_signals();
 	if ((hook = crash_hook()) == HOOK_START)
 		crash_now(hook);
+	if (hook == HOOK_CONFIG)
+		_exit(PC_EX_CONFIG);
 	conn_setup(&parts);
 	relay_mode();
 	tzset();                 /* /etc/localtime is not in the jail */

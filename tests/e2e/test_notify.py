@@ -151,3 +151,22 @@ def test_without_or_bad_notify_socket(portcullis, origin):
     srv = portcullis(config([p]))
     assert get(p, origin).status == 200
     assert "NOTIFY_SOCKET" not in srv.stderr()
+
+
+def test_no_worker_can_start_stops_with_78(portcullis, notify):
+    """Every worker of a service exits 78 (its setup cannot work): the
+    master never says READY=1, says STOPPING=1, logs the service and
+    exits 78, which the shipped unit does not restart on."""
+    p = free_port()
+    srv = portcullis(config([p]), wait=False,
+                     env={"NOTIFY_SOCKET": notify.env,
+                          "PORTCULLIS_TEST_CRASH": "config"})
+    fields = notify.expect("STOPPING", srv, timeout=15)
+    assert "READY" not in fields, fields
+    srv.proc.wait(15)
+    err = srv.stderr()
+    assert srv.proc.returncode == 78, err
+    assert "proxy at " in err and "no worker can start" in err, err
+    assert err.count("exited with status 78") == 2, err
+    assert "respawning" not in err, err
+
