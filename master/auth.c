@@ -20,12 +20,7 @@
 
 #include "master/auth.h"
 #include "common/crypt3.h"
-
-#define CODE_OK          0
-#define CODE_NO_USER     5
-#define CODE_BAD_CL      6
-#define CODE_BAD_CR      7
-#define CODE_BAD_NT      8
+#include "common/ecode.h"
 
 static struct crypt_data cdata;   /* 32 KB: not on the stack */
 
@@ -114,21 +109,21 @@ auth_verdict(const struct pc_config *cfg, const char *user, const char *pass)
 		}
 	}
 	if (u != NULL && u->type == PC_PW_SYS)
-		return check_system(user, pass) ? CODE_OK : CODE_BAD_CR;
+		return check_system(user, pass) ? PC_E_OK : PC_E_BADCRYPT;
 	if (u == NULL || u->secret == NULL)
-		return CODE_NO_USER;
+		return PC_E_NOUSER;
 	switch (u->type) {
 	case PC_PW_SYS:
 		break;
 	case PC_PW_CL:
-		return ct_equal(pass, u->secret, 0) ? CODE_OK : CODE_BAD_CL;
+		return ct_equal(pass, u->secret, 0) ? PC_E_OK : PC_E_BADPASS;
 	case PC_PW_CR:
 		if (crypt3_valid(u->secret))
-			return crypt3_check(pass, u->secret) ? CODE_OK :
-			    CODE_BAD_CR;
-		return check_crypt(pass, u->secret) ? CODE_OK : CODE_BAD_CR;
+			return crypt3_check(pass, u->secret) ? PC_E_OK :
+			    PC_E_BADCRYPT;
+		return check_crypt(pass, u->secret) ? PC_E_OK : PC_E_BADCRYPT;
 	case PC_PW_NT:
-		return check_nt(pass, u->secret) ? CODE_OK : CODE_BAD_NT;
+		return check_nt(pass, u->secret) ? PC_E_OK : PC_E_BADNT;
 	}
-	return CODE_NO_USER;
+	return PC_E_NOUSER;
 }

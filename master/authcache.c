@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ecode.h"
 #include "common/xmalloc.h"
 #include "master/authcache.h"
 
@@ -178,15 +179,15 @@ authcache_login(const struct pc_addr *client, const char *user,
 	size_t n;
 
 	if (conf.flags == 0)
-		return 0;
+		return PC_E_OK;
 	if (bound_elsewhere(client, user, now))
-		return 10;
+		return PC_E_LIMIT;
 	n = make_key(key, sizeof(key), client, user, pass);
 	put(&cache, key, n, user, client, now);
 	if (conf.flags & PC_AUTHCACHE_LIMIT)
 		put(&bound, user, strlen(user), user, client, now);
 	explicit_bzero(key, sizeof(key));
-	return 0;
+	return PC_E_OK;
 }
 
 uint32_t
@@ -199,20 +200,20 @@ authcache_lookup(const struct pc_addr *client, const char *user,
 
 	user_out[0] = '\0';
 	if (conf.flags == 0)
-		return 4;
+		return PC_E_NOCRED;
 	/* a key part the client did not send cannot match */
 	if (((conf.flags & PC_AUTHCACHE_USER) && user[0] == '\0') ||
 	    ((conf.flags & PC_AUTHCACHE_PASS) && pass[0] == '\0'))
-		return 4;
+		return PC_E_NOCRED;
 	n = make_key(key, sizeof(key), client, user, pass);
 	e = find(&cache, key, n, now);
 	explicit_bzero(key, sizeof(key));
 	if (e == NULL)
-		return 4;
+		return PC_E_NOCRED;
 	if (bound_elsewhere(client, e->user, now))
-		return 10;
+		return PC_E_LIMIT;
 	if (strlen(e->user) >= cap)
-		return 4;
+		return PC_E_NOCRED;
 	strcpy(user_out, e->user);
-	return 0;
+	return PC_E_OK;
 }

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "common/ecode.h"
 #include "common/xmalloc.h"
 #include "master/logodbc.h"
 #include "master/metrics.h"
@@ -111,11 +112,11 @@ metrics_record(size_t b, const struct pc_logrec *rec)
 		}
 	k->bytes_in += rec->bytes_in;
 	k->bytes_out += rec->bytes_out;
-	if (rec->code == 4)
+	if (rec->code == PC_E_NOCRED)
 		k->auth_nocred++;
-	else if (rec->code == 5)
+	else if (rec->code == PC_E_NOUSER)
 		k->auth_unknown++;
-	else if (rec->code >= 6 && rec->code <= 8)
+	else if (rec->code >= PC_E_BADPASS && rec->code <= PC_E_BADNT)
 		k->auth_wrong++;
 }
 

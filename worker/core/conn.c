@@ -202,7 +202,7 @@ conn_release_parts(struct conn *c)
 static void
 linger_over(struct ev_timer *t)
 {
-	conn_close(t->arg, -1);
+	conn_close(t->arg, PC_E_NOLOG);
 }
 
 static void
@@ -229,7 +229,7 @@ linger_read(struct ev_io *io, uint32_t revents)
 	}
 	if (n > 0 && c->pending <= LINGER_BYTES)
 		return;                 /* more next turn */
-	conn_close(c, -1);
+	conn_close(c, PC_E_NOLOG);
 }
 
 void
@@ -248,7 +248,7 @@ conn_linger(struct conn *c, int code)
 	c->pending = 0;
 	if (c->cfd < 0 || shutdown(c->cfd, SHUT_WR) != 0 ||
 	    ev_io_take(&c->cio, c->cfd, EPOLLIN, linger_read, c) != 0) {
-		conn_close(c, -1);
+		conn_close(c, PC_E_NOLOG);
 		return;
 	}
 	ev_timer_start(&c->timer, LINGER_MS, linger_over, c);

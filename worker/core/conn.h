@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "common/addr.h"
+#include "common/ecode.h"
 #include "worker/core/bandlim.h"
 #include "worker/core/counters.h"
 #include "policy/policy.h"

@@ -126,7 +126,7 @@ finish(struct chain *ch, int code)
 	void     *arg = ch->arg;
 
 	ev_timer_stop(&ch->timer);
-	if (code == 0) {
+	if (code == PC_E_OK) {
 		/* c->sio stays registered for the protocol's ev_io_take */
 		ev_io_set_cb(&ch->c->sio, parked, ch->c);
 		ch->c->hops = (uint16_t)ch->nhops;   /* %h */
@@ -156,7 +156,7 @@ on_timeout(struct ev_timer *t)
 {
 	struct chain *ch = t->arg;
 
-	failed(ch, ch->phase == PH_CONNECT ? 13 : 92);
+	failed(ch, ch->phase == PH_CONNECT ? PC_E_CONNECT : PC_E_TIMEOUT);
 }
 
 static void
@@ -188,7 +188,8 @@ attempt(struct chain *ch)
 		    r->parents[ch->next_fallback].weight != 0)
 			ch->next_fallback++;
 		if (ch->next_fallback >= r->nparents) {
-			finish(ch, ch->last_code ? ch->last_code : 13);
+			finish(ch, ch->last_code ? ch->last_code :
+			    PC_E_CONNECT);
 			return;
 		}
 		idx[n++] = ch->next_fallback++;
@@ -228,13 +229,14 @@ needs_addr(const struct chain *ch, size_t i)
 static void connect_first(struct chain *ch);
 
 static void
-hop_resolved(void *arg, int status, const struct pc_addr *addrs, size_t n)
+hop_resolved(void *arg, enum pc_ecode status, const struct pc_addr *addrs,
+    size_t n)
 {
 	struct chain *ch = arg;
 
 	ch->dq = NULL;
 	if (status != 0 || n == 0) {
-		failed(ch, 100);
+		failed(ch, PC_E_RESOLVE);
 		return;
 	}
 	ch->hopaddr[ch->cur] = addrs[0];
@@ -280,13 +282,13 @@ connect_first(struct chain *ch)
 	const struct pc_addr *src = ch->extip >= 0 ?
 	    &ch->rule->parents[ch->extip].addr : NULL;
 	struct pc_addr        dst;
-	int                   code = 13;
+	int                   code = PC_E_CONNECT;
 
 	if (ch->nhops > 0) {
 		dst = ch->hopaddr[0];
 	} else {
 		if (ch->addr.family == 0) {
-			failed(ch, 100);
+			failed(ch, PC_E_RESOLVE);
 			return;
 		}
 		dst = ch->addr;
@@ -302,7 +304,7 @@ connect_first(struct chain *ch)
 	}
 	c->remote = dst;
 	if (ev_io_take(&c->sio, ch->fd, EPOLLOUT, chain_io, ch) != 0) {
-		failed(ch, 11);
+		failed(ch, PC_E_SOCKET);
 		return;
 	}
 	arm(ch, PC_TIMEOUT_CONNECT);
@@ -342,7 +344,7 @@ creds(const struct chain *ch, const char **user, const char **pass)
 	*pass = p->pass;
 	if (p->user != NULL && strcmp(p->user, "*") == 0) {
 		if (ch->user == NULL)
-			return 4;
+			return PC_E_NOCRED;
 		*user = ch->user;
 		*pass = ch->pass;
 	}
@@ -382,7 +384,7 @@ talk(struct chain *ch)
 	/* tcp, and http for anything but the proxy service: the stream */
 	if (p->type == PC_PARENT_TCP ||
 	    (p->type == PC_PARENT_HTTP && !ch->proxyform && !ch->http_tunnel)) {
-		finish(ch, 0);
+		finish(ch, PC_E_OK);
 		return;
 	}
 	if (p->type == PC_PARENT_HTTP && ch->proxyform) {
@@ -394,7 +396,7 @@ talk(struct chain *ch)
 				ch->c->parent_auth = xstrdup(b);
 			explicit_bzero(b, sizeof(b));
 		}
-		finish(ch, 0);
+		finish(ch, PC_E_OK);
 		return;
 	}
 	switch (p->type) {
@@ -403,7 +405,7 @@ talk(struct chain *ch)
 	case PC_PARENT_CONNECTP:
 		if (name == NULL) {
 			if (addr == NULL) {
-				failed(ch, 100);
+				failed(ch, PC_E_RESOLVE);
 				return;
 			}
 			name = pc_addr_ntop(addr, text, sizeof(text));
@@ -411,7 +413,7 @@ talk(struct chain *ch)
 		n = chain_msg_connect((char *)ch->buf, sizeof(ch->buf), name,
 		    port, user, pass);
 		if (n == 0) {
-			failed(ch, 31);
+			failed(ch, PC_E_HTTPP_SEND);
 			return;
 		}
 		send_msg(ch, n, 0);
@@ -421,7 +423,7 @@ talk(struct chain *ch)
 		n = chain_msg_socks4(ch->buf, sizeof(ch->buf), addr, name,
 		    port, user);
 		if (n == 0) {
-			failed(ch, 44);
+			failed(ch, PC_E_S4P_TARGET);
 			return;
 		}
 		send_msg(ch, n, 8);
@@ -433,7 +435,7 @@ talk(struct chain *ch)
 		    2);
 		return;
 	default:
-		failed(ch, 30);
+		failed(ch, PC_E_PARENT_TYPE);
 		return;
 	}
 }
@@ -443,7 +445,7 @@ static void
 hop_done(struct chain *ch)
 {
 	if (ends_chain(ch, ch->cur)) {
-		finish(ch, 0);
+		finish(ch, PC_E_OK);
 		return;
 	}
 	ch->cur++;
@@ -457,12 +459,12 @@ io_code(const struct chain *ch, int kind)
 	switch (hop_parent(ch, ch->cur)->type) {
 	case PC_PARENT_SOCKS4:
 	case PC_PARENT_SOCKS4P:
-		return kind == 0 ? 41 : 42;
+		return kind == 0 ? PC_E_S4P_SEND : PC_E_S4P_REPLY;
 	case PC_PARENT_SOCKS5:
 	case PC_PARENT_SOCKS5P:
-		return 51;
+		return PC_E_S5P_IO;
 	default:
-		return kind == 0 ? 31 : 34;
+		return kind == 0 ? PC_E_HTTPP_SEND : PC_E_HTTPP_IO;
 	}
 }
 
@@ -481,14 +483,14 @@ socks5_step(struct chain *ch)
 	switch (ch->s5) {
 	case S5_METHOD:
 		if (ch->buf[0] != 5) {
-			failed(ch, 52);
+			failed(ch, PC_E_S5P_MREPLY);
 			return;
 		}
 		if (ch->buf[1] == 2 && user != NULL) {
 			n = chain_msg_socks5_auth(ch->buf, sizeof(ch->buf),
 			    user, pass);
 			if (n == 0) {
-				failed(ch, 55);
+				failed(ch, PC_E_S5P_AREPLY);
 				return;
 			}
 			ch->s5 = S5_AUTH;
@@ -496,31 +498,31 @@ socks5_step(struct chain *ch)
 			return;
 		}
 		if (ch->buf[1] != 0) {
-			failed(ch, 53);
+			failed(ch, PC_E_S5P_NOMETHOD);
 			return;
 		}
 		break;
 	case S5_AUTH:
 		if (ch->buf[0] != 1) {
-			failed(ch, 55);
+			failed(ch, PC_E_S5P_AREPLY);
 			return;
 		}
 		if (ch->buf[1] != 0) {
-			failed(ch, 56);
+			failed(ch, PC_E_S5P_AUTH);
 			return;
 		}
 		break;
 	case S5_REQUEST:
 		if (ch->buf[0] != 5) {
-			failed(ch, 57);
+			failed(ch, PC_E_S5P_REPLY);
 			return;
 		}
 		if (ch->buf[1] != 0) {
-			failed(ch, 58);
+			failed(ch, PC_E_S5P_REFUSED);
 			return;
 		}
 		if ((total = chain_msg_socks5_reply_len(ch->buf)) < 0) {
-			failed(ch, 57);
+			failed(ch, PC_E_S5P_REPLY);
 			return;
 		}
 		ch->s5 = S5_REPLY_REST;
@@ -538,7 +540,7 @@ socks5_step(struct chain *ch)
 	n = chain_msg_socks5_request(ch->buf, sizeof(ch->buf), addr, name,
 	    port);
 	if (n == 0) {
-		failed(ch, 59);
+		failed(ch, PC_E_S5P_TARGET);
 		return;
 	}
 	ch->s5 = S5_REQUEST;
@@ -579,24 +581,24 @@ recv_http(struct chain *ch)
 	int     status = 0;
 
 	if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR)) {
-		failed(ch, 34);
+		failed(ch, PC_E_HTTPP_IO);
 		return;
 	}
 	if (k < 0)
 		return;
 	head = chain_msg_http_reply((const char *)ch->buf, (size_t)k, &status);
 	if (head < 0) {
-		failed(ch, 32);
+		failed(ch, PC_E_HTTPP_REPLY);
 		return;
 	}
 	if (head == 0)
 		return;
 	if (recv(ch->fd, ch->buf, (size_t)head, 0) != head) {
-		failed(ch, 34);
+		failed(ch, PC_E_HTTPP_IO);
 		return;
 	}
 	if (status < 200 || status > 299) {
-		failed(ch, 33);
+		failed(ch, PC_E_HTTPP_REFUSED);
 		return;
 	}
 	hop_done(ch);
@@ -658,12 +660,12 @@ chain_io(struct ev_io *io, uint32_t revents)
 		if (err == EINPROGRESS || err == EALREADY)
 			return;
 		if (err != 0) {
-			failed(ch, 13);
+			failed(ch, PC_E_CONNECT);
 			return;
 		}
 		ev_timer_stop(&ch->timer);
 		if (ch->nhops == 0) {
-			finish(ch, 0);
+			finish(ch, PC_E_OK);
 			return;
 		}
 		ch->cur = 0;

@@ -39,7 +39,7 @@ struct chain_target {
 };
 
 struct chain;
-typedef void chain_cb(void *arg, int code);
+typedef void chain_cb(void *arg, enum pc_ecode code);
 
 /* Starts the chain for rule's parents; cb(arg, 0) when c->sfd is the
  * connected stream to the target (c->remote = the first hop, c->ext set,

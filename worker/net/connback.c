@@ -86,7 +86,8 @@ dial_io(struct ev_io *io, uint32_t revents)
 }
 
 static void
-dial_resolved(void *arg, int status, const struct pc_addr *addrs, size_t n)
+dial_resolved(void *arg, enum pc_ecode status, const struct pc_addr *addrs,
+    size_t n)
 {
 	struct pc_addr ext;
 	int            code;
@@ -155,7 +156,7 @@ struct pooled {
 
 struct waiter {
 	struct conn *c;
-	void       (*cb)(struct conn *, int);
+	void       (*cb)(struct conn *, enum pc_ecode);
 };
 
 static int             bfd = -1;
@@ -210,7 +211,7 @@ pair(void)
 		npool--;
 		ev_timer_stop(&w.c->timer);
 		w.c->sfd = fd;
-		w.cb(w.c, 0);
+		w.cb(w.c, PC_E_OK);
 	}
 }
 
@@ -273,12 +274,13 @@ wait_over(struct ev_timer *t)
 
 	for (size_t i = 0; i < nwaiting; i++)
 		if (waiting[i].c == c) {
-			void (*cb)(struct conn *, int) = waiting[i].cb;
+			void (*cb)(struct conn *, enum pc_ecode) =
+			    waiting[i].cb;
 
 			memmove(waiting + i, waiting + i + 1,
 			    (nwaiting - i - 1) * sizeof(*waiting));
 			nwaiting--;
-			cb(c, 13);
+			cb(c, PC_E_CONNECT);
 			return;
 		}
 }
@@ -291,7 +293,7 @@ kick(struct ev_timer *t)
 }
 
 void
-backpool_take(struct conn *c, void (*cb)(struct conn *, int))
+backpool_take(struct conn *c, void (*cb)(struct conn *, enum pc_ecode))
 {
 	uint32_t s = wctx.cfg->timeouts[PC_TIMEOUT_CONNBACK];
 

@@ -21,9 +21,10 @@ int  backpool_init(int back_fd);   /* tcppm -R: the second listener */
 void backpool_stop(void);
 bool backpool_active(void);
 /* c->sfd becomes a back-connection, now or when one arrives; then
- * cb(c, 0), or cb(c, 13) after the timeout.  Never calls cb before it
- * returns. */
-void backpool_take(struct conn *c, void (*cb)(struct conn *, int));
+ * cb(c, PC_E_OK), or cb(c, PC_E_CONNECT) after the timeout.  Never calls
+ * cb before it returns. */
+void backpool_take(struct conn *c,
+	    void (*cb)(struct conn *, enum pc_ecode));
 void backpool_cancel(struct conn *c);   /* c closes while waiting */
 
 #endif

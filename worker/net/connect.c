@@ -58,19 +58,19 @@ connect_start_from(const struct pc_addr *dst, const struct pc_addr *src,
 	if (len == 0 || fd == -1) {
 		if (fd >= 0)
 			close(fd);
-		*code = 11;
+		*code = PC_E_SOCKET;
 		return -1;
 	}
 	if (bind_external(fd, dst, src) != 0) {
 		close(fd);
-		*code = 12;
+		*code = PC_E_BIND;
 		return -1;
 	}
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(fd, (struct sockaddr *)&ss, len) != 0 &&
 	    errno != EINPROGRESS) {
 		close(fd);
-		*code = 13;
+		*code = PC_E_CONNECT;
 		return -1;
 	}
 	if (getsockname(fd, (struct sockaddr *)&me, &mlen) == 0)

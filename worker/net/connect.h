@@ -8,10 +8,11 @@
 #define PC_WORKER_CONNECT_H
 
 #include "common/addr.h"
+#include "common/ecode.h"
 
 /* Returns the socket (connect in progress or done) and fills *ext with the
- * bound/local address when known, or -1 with *code = 11 (socket),
- * 12 (bind) or 13 (connect refused at once). */
+ * bound/local address when known, or -1 with *code = PC_E_SOCKET,
+ * PC_E_BIND or PC_E_CONNECT (connect refused at once). */
 int connect_start(const struct pc_addr *dst, struct pc_addr *ext, int *code);
 /* The same from the source address src (a parent's outgoing address, the
  * HowTo's `parent W TYPE IP 0`) instead of external/-e; src of the other

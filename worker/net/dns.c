@@ -259,7 +259,7 @@ on_answer(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 		wstats.dns_failures++;
 	if (!q->cancelled) {
 		cache_put(q->name, q->pref, addrs, n, ttl);
-		q->cb(q->arg, n > 0 ? 0 : 100, addrs, n);
+		q->cb(q->arg, n > 0 ? PC_E_OK : PC_E_RESOLVE, addrs, n);
 	}
 	free(q);
 }
@@ -276,7 +276,7 @@ static_answer(const char *name, enum pc_family_pref pref, dns_cb *cb,
 
 	if (pc_addr_parse(name, &a) == 0) {
 		a.port = 0;
-		cb(arg, 0, &a, 1);
+		cb(arg, PC_E_OK, &a, 1);
 		return 1;
 	}
 	wstats.dns_lookups++;
@@ -286,10 +286,10 @@ static_answer(const char *name, enum pc_family_pref pref, dns_cb *cb,
 		a = cfg->nsrecords[i].addr;
 		if (pc_addr_is_any(&a)) {
 			wstats.dns_failures++;
-			cb(arg, 100, NULL, 0);
+			cb(arg, PC_E_RESOLVE, NULL, 0);
 		}
 		else
-			cb(arg, 0, &a, 1);
+			cb(arg, PC_E_OK, &a, 1);
 		return 1;
 	}
 	if (cfg->fakeresolve) {
@@ -298,17 +298,17 @@ static_answer(const char *name, enum pc_family_pref pref, dns_cb *cb,
 		a.family = AF_INET;
 		a.ip[0] = 127;
 		a.ip[3] = 2;
-		cb(arg, 0, &a, 1);
+		cb(arg, PC_E_OK, &a, 1);
 		return 1;
 	}
 	if (cfg->nnservers == 0 &&
 	    (n = dns_hosts_lookup(name, pref, addrs, DNS_MAX_ADDRS)) > 0) {
-		cb(arg, 0, addrs, n);
+		cb(arg, PC_E_OK, addrs, n);
 		return 1;
 	}
 	if ((e = cache_get(name, pref)) != NULL) {
 		wstats.dns_hits++;
-		cb(arg, 0, e->addrs, e->n);
+		cb(arg, PC_E_OK, e->addrs, e->n);
 		return 1;
 	}
 	return 0;
@@ -325,7 +325,7 @@ dns_resolve(const char *name, enum pc_family_pref pref, dns_cb *cb,
 	if (name == NULL || strlen(name) > NAME_MAX_ || name[0] == '\0') {
 		wstats.dns_lookups++;
 		wstats.dns_failures++;
-		cb(arg, 100, NULL, 0);
+		cb(arg, PC_E_RESOLVE, NULL, 0);
 		return NULL;
 	}
 	lower_copy(lname, name, sizeof(lname));
@@ -333,7 +333,7 @@ dns_resolve(const char *name, enum pc_family_pref pref, dns_cb *cb,
 		return NULL;
 	if (!ready) {
 		wstats.dns_failures++;
-		cb(arg, 100, NULL, 0);
+		cb(arg, PC_E_RESOLVE, NULL, 0);
 		return NULL;
 	}
 	q = xcalloc(1, sizeof(*q));
@@ -364,7 +364,8 @@ on_raw(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	 * reports those as errors but hands the message over */
 	(void)status;
 	if (!q->cancelled)
-		q->rawcb(q->arg, abuf != NULL && alen > 0 ? 0 : 100, abuf,
+		q->rawcb(q->arg, abuf != NULL && alen > 0 ? PC_E_OK :
+		    PC_E_RESOLVE, abuf,
 		    abuf != NULL && alen > 0 ? (size_t)alen : 0);
 	free(q);
 }

@@ -243,14 +243,14 @@ pump_splice(struct conn *c, struct relay_state *r, int i)
 		if (bl_gate(c, r, i, &cap))
 			return 0;
 		if (d->pipe[0] < 0 && pipe_get(d->pipe) != 0)
-			return 21;
+			return PC_E_NOMEM;
 		k = splice(src_fd(c, i), NULL, d->pipe[1], NULL, cap,
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (k > 0) {
 			d->inpipe = (uint32_t)k;
 			drained = (size_t)k < cap && k < SPLICE_SHORT;
 			if (count(c, r, i, (size_t)k))
-				return 10;
+				return PC_E_LIMIT;
 			bl_used(c, r, i, (size_t)k);
 		} else if (k == 0) {
 			d->eof = true;
@@ -305,7 +305,7 @@ pump(struct conn *c, struct relay_state *r, int i)
 		}
 		if (d->buf == NULL) {
 			if ((d->buf = malloc(RELAY_BUF)) == NULL)
-				return 21;
+				return PC_E_NOMEM;
 			d->cap = RELAY_BUF;
 		}
 		cap = d->cap;
@@ -318,7 +318,7 @@ pump(struct conn *c, struct relay_state *r, int i)
 			d->len = (uint32_t)k;
 			drained = (size_t)k < cap;
 			if (count(c, r, i, (size_t)k))
-				return 10;
+				return PC_E_LIMIT;
 			bl_used(c, r, i, (size_t)k);
 		} else if (k == 0) {
 			d->eof = true;
@@ -379,18 +379,18 @@ relay_io(struct ev_io *io, uint32_t revents)
 		return;
 	}
 	if (r->d[C2S].shut && r->d[S2C].shut) {
-		conn_close(c, 0);
+		conn_close(c, PC_E_OK);
 		return;
 	}
 	ce = interest(r, 1);
 	se = interest(r, 0);
 	/* a dead socket that nothing waits on would report HUP/ERR forever */
 	if ((revents & (EPOLLHUP | EPOLLERR)) && (client ? ce : se) == 0) {
-		conn_close(c, client ? 95 : 96);
+		conn_close(c, client ? PC_E_CLIENT_CLOSED : PC_E_SERVER_CLOSED);
 		return;
 	}
 	if (ev_io_mod(&c->cio, ce) != 0 || ev_io_mod(&c->sio, se) != 0)
-		conn_close(c, 90);
+		conn_close(c, PC_E_SYSTEM);
 }
 
 static void
@@ -401,7 +401,7 @@ relay_timeout(struct ev_timer *t)
 	uint64_t            idle = ev_now() - r->last;
 
 	if (idle >= r->idle_ms) {
-		conn_close(c, 92);
+		conn_close(c, PC_E_TIMEOUT);
 		return;
 	}
 	ev_timer_start(&c->timer, r->idle_ms - idle, relay_timeout, c);
@@ -436,7 +436,7 @@ relay_start(struct conn *c, const void *to_server, size_t nserver,
 	struct relay_state *r = calloc(1, sizeof(*r));
 
 	if (r == NULL) {
-		conn_close(c, 21);
+		conn_close(c, PC_E_NOMEM);
 		return;
 	}
 	c->relay = r;
@@ -448,12 +448,12 @@ relay_start(struct conn *c, const void *to_server, size_t nserver,
 	r->d[S2C].pipe[0] = r->d[S2C].pipe[1] = -1;
 	if (preload(&r->d[C2S], to_server, nserver) != 0 ||
 	    preload(&r->d[S2C], to_client, nclient) != 0) {
-		conn_close(c, 21);
+		conn_close(c, PC_E_NOMEM);
 		return;
 	}
 	if (take_io(&c->cio, c->cfd, c) != 0 ||
 	    take_io(&c->sio, c->sfd, c) != 0) {
-		conn_close(c, 90);
+		conn_close(c, PC_E_SYSTEM);
 		return;
 	}
 	ev_timer_start(&c->timer, r->idle_ms, relay_timeout, c);

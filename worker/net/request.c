@@ -179,7 +179,7 @@ connect_io(struct ev_io *io, uint32_t revents)
 	ev_io_set_cb(&c->sio, parked_io, c);
 	c->sfd = r->fd;
 	r->fd = -1;
-	finish(r, 0);
+	finish(r, PC_E_OK);
 }
 
 static void
@@ -192,7 +192,7 @@ static void
 connect_next(struct request_state *r)
 {
 	struct conn *c = r->c;
-	int          code = 13;
+	int          code = PC_E_CONNECT;
 
 	while (r->next_addr < r->naddrs) {
 		struct pc_addr dst = r->addrs[r->next_addr++];
@@ -207,7 +207,7 @@ connect_next(struct request_state *r)
 		if (ev_io_add(&c->sio, r->fd, EPOLLOUT, connect_io, c) != 0) {
 			close(r->fd);
 			r->fd = -1;
-			code = 11;
+			code = PC_E_SOCKET;
 			continue;
 		}
 		ev_timer_start(&r->timer, (uint64_t)(to ? to : 15) * 1000,
@@ -268,7 +268,7 @@ select_limits(struct request_state *r)
 	q.now = time(NULL);
 	bandlim_select(&q, &r->c->bl_in, &r->c->bl_out);
 	if (counters_admit(&q, &r->c->ct_in, &r->c->ct_out) != 0)
-		return 10;
+		return PC_E_LIMIT;
 	/* a kept-alive client's next request counts anew */
 	connlim_release(&r->c->cl_held);
 	return connlim_acquire(&q, &r->c->cl_held);
@@ -283,9 +283,9 @@ auth_done(void *arg, uint32_t code, const char *user)
 
 	(void)user;
 	r->auth_id = 0;
-	if (code == 0) {
+	if (code == PC_E_OK) {
 		r->verified = true;
-	} else if (code >= 10) {
+	} else if (code >= PC_E_LIMIT) {
 		finish(r, (int)code);     /* 10 and up stop the chain */
 		return;
 	} else {
@@ -302,14 +302,14 @@ cache_done(void *arg, uint32_t code, const char *user)
 
 	r->auth_id = 0;
 	r->cache_asked = true;
-	if (code == 0 && user[0] != '\0') {
+	if (code == PC_E_OK && user[0] != '\0') {
 		r->cache_user = xstrdup(user);
 		conn_set_user(r->c, user);
-	} else if (code >= 10) {
+	} else if (code >= PC_E_LIMIT) {
 		finish(r, (int)code);
 		return;
 	} else {
-		r->last_code = 4;
+		r->last_code = PC_E_NOCRED;
 		r->method++;
 	}
 	step(r);
@@ -350,13 +350,13 @@ ask_master(struct request_state *r, enum pc_auth_kind kind)
 }
 
 static void
-resolved(void *arg, int status, const struct pc_addr *addrs, size_t n)
+resolved(void *arg, enum pc_ecode status, const struct pc_addr *addrs, size_t n)
 {
 	struct request_state *r = arg;
 
 	r->dq = NULL;
 	if (status != 0 || n == 0) {
-		finish(r, 100);
+		finish(r, PC_E_RESOLVE);
 		return;
 	}
 	if (n > DNS_MAX_ADDRS)
@@ -373,7 +373,7 @@ resolved(void *arg, int status, const struct pc_addr *addrs, size_t n)
 /* ---- parents ---- */
 
 static void
-chain_done(void *arg, int code)
+chain_done(void *arg, enum pc_ecode code)
 {
 	struct request_state *r = arg;
 
@@ -415,20 +415,20 @@ step(struct request_state *r)
 		if (m == PC_AUTH_STRONG && !r->verified) {
 			if (r->user == NULL || r->pass == NULL ||
 			    !ask_master(r, PC_AUTH_KIND_PASSWORD)) {
-				r->last_code = 4;
+				r->last_code = PC_E_NOCRED;
 				r->method++;
 				continue;
 			}
 			return;
 		}
 		if (m == PC_AUTH_USERONLY && r->user == NULL) {
-			r->last_code = 4;
+			r->last_code = PC_E_NOCRED;
 			r->method++;
 			continue;
 		}
 		if (m == PC_AUTH_CACHE && !r->cache_asked) {
 			if (!ask_master(r, PC_AUTH_KIND_CACHE)) {
-				r->last_code = 4;
+				r->last_code = PC_E_NOCRED;
 				r->method++;
 				continue;
 			}
@@ -461,15 +461,15 @@ step(struct request_state *r)
 		r->method++;
 	}
 	if (r->method >= n) {
-		finish(r, r->last_code ? r->last_code : 3);
+		finish(r, r->last_code ? r->last_code : PC_E_NOMATCH);
 		return;
 	}
 	if (select_limits(r) != 0) {
-		finish(r, 10);           /* connlim: 503, SOCKS reply 2 */
+		finish(r, PC_E_LIMIT);   /* connlim: 503, SOCKS reply 2 */
 		return;
 	}
 	if (r->no_connect) {
-		finish(r, 0);
+		finish(r, PC_E_OK);
 		return;
 	}
 	if (chain[r->method] != PC_AUTH_NONE && r->rule != (size_t)-1 &&
@@ -487,7 +487,7 @@ step(struct request_state *r)
 			r->c->redirect_pop3 = pop3 > 0;
 			r->c->redirect_ftp = pop3 == 0 && ftp > 0;
 			r->c->redirect_http = pop3 == 0 && ftp == 0;
-			finish(r, 0);
+			finish(r, PC_E_OK);
 			return;
 		}
 		if (local < rule->nparents) {

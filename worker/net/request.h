@@ -49,7 +49,7 @@ struct target_req {
 	                             walks the ACL again and must not loop) */
 };
 
-typedef void request_cb(struct conn *c, int code);
+typedef void request_cb(struct conn *c, enum pc_ecode code);
 
 /* The strings of t are copied; t may live on the caller's stack. */
 void request_start(struct conn *c, const struct target_req *t, request_cb *cb);

@@ -88,7 +88,7 @@ reply_code(struct conn *c, int rcode, int code)
 }
 
 static void
-resolved(void *arg, int status, const struct pc_addr *addrs, size_t n)
+resolved(void *arg, enum pc_ecode status, const struct pc_addr *addrs, size_t n)
 {
 	struct conn *c = arg;
 	struct dnsq *d = c->proto_state;
@@ -110,7 +110,7 @@ resolved(void *arg, int status, const struct pc_addr *addrs, size_t n)
 }
 
 static void
-forwarded(void *arg, int status, const uint8_t *a, size_t n)
+forwarded(void *arg, enum pc_ecode status, const uint8_t *a, size_t n)
 {
 	struct conn *c = arg;
 	struct dnsq *d = c->proto_state;
@@ -159,7 +159,7 @@ one_query(const struct pc_addr *from, const uint8_t *p, size_t n)
 	if ((c = conn_new(-1, from, &local)) == NULL)
 		return;
 	if ((d = calloc(1, sizeof(*d) + n)) == NULL) {
-		conn_close(c, 21);
+		conn_close(c, PC_E_NOMEM);
 		return;
 	}
 	c->proto_state = d;
@@ -172,7 +172,7 @@ one_query(const struct pc_addr *from, const uint8_t *p, size_t n)
 			d->q.qlen = 12;
 			reply_code(c, 1, 813);       /* FORMERR */
 		} else {
-			conn_close(c, 813);
+			conn_close(c, DNSPR_E_FORMERR);
 		}
 		return;
 	}

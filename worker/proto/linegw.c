@@ -164,7 +164,7 @@ state_new(struct conn *c, const struct linegw_ops *ops)
 	    ops->sbuf);
 
 	if (g == NULL) {
-		conn_close(c, 21);
+		conn_close(c, PC_E_NOMEM);
 		return NULL;
 	}
 	g->ops = ops;
@@ -186,7 +186,7 @@ linegw_start(struct conn *c, const struct linegw_ops *ops)
 	if (state_new(c, ops) == NULL)
 		return;
 	if (ev_io_add(&c->cio, c->cfd, EPOLLIN, client_io, c) != 0)
-		conn_close(c, 90);
+		conn_close(c, PC_E_SYSTEM);
 }
 
 void
@@ -216,7 +216,7 @@ linegw_takeover(struct conn *c, const struct linegw_ops *ops,
 	g->clen = (uint16_t)n;
 	c->start_ms = ev_wallclock_ms();
 	if (ev_io_take(&c->cio, c->cfd, EPOLLIN, client_io, c) != 0) {
-		conn_close(c, 90);
+		conn_close(c, PC_E_SYSTEM);
 		return;
 	}
 	client_lines(c);
@@ -312,7 +312,7 @@ linegw_resume(struct conn *c)
 
 	g->phase = LG_LOGIN;
 	if (ev_io_mod(&c->cio, EPOLLIN) != 0) {
-		conn_close(c, 90);
+		conn_close(c, PC_E_SYSTEM);
 		return;
 	}
 	linegw_arm(c, PC_TIMEOUT_STRING_SHORT);
@@ -422,7 +422,7 @@ server_io(struct ev_io *io, uint32_t revents)
 }
 
 static void
-connected(struct conn *c, int code)
+connected(struct conn *c, enum pc_ecode code)
 {
 	struct linegw *g = linegw_of(c);
 
@@ -433,7 +433,7 @@ connected(struct conn *c, int code)
 	g->phase = LG_UPSTREAM;
 	g->slen = 0;
 	if (ev_io_take(&c->sio, c->sfd, EPOLLIN, server_io, c) != 0) {
-		conn_close(c, 90);
+		conn_close(c, PC_E_SYSTEM);
 		return;
 	}
 	linegw_arm(c, PC_TIMEOUT_STRING_LONG);
@@ -455,7 +455,7 @@ linegw_login(struct conn *c, const struct target_req *t)
 	ev_timer_stop(&c->timer);
 	/* the pipeline owns the connection; pipelined bytes stay in cbuf */
 	if (ev_io_mod(&c->cio, 0) != 0) {
-		conn_close(c, 90);
+		conn_close(c, PC_E_SYSTEM);
 		return;
 	}
 	request_start(c, t, connected);

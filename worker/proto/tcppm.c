@@ -13,7 +13,7 @@
 #include "worker/proto/proto.h"
 
 static void
-tcppm_done(struct conn *c, int code)
+tcppm_done(struct conn *c, enum pc_ecode code)
 {
 	if (code != 0) {
 		conn_close(c, code);
@@ -24,7 +24,7 @@ tcppm_done(struct conn *c, int code)
 
 /* -R: allowed; the stream is a connect-back connection, not the target */
 static void
-tcppm_allowed(struct conn *c, int code)
+tcppm_allowed(struct conn *c, enum pc_ecode code)
 {
 	if (code != 0) {
 		conn_close(c, code);

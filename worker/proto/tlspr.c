@@ -50,12 +50,12 @@ tlspr_start(struct conn *c)
 	struct tlspr_state *st = calloc(1, sizeof(*st));
 
 	if (st == NULL) {
-		conn_close(c, 21);
+		conn_close(c, PC_E_NOMEM);
 		return;
 	}
 	c->proto_state = st;
 	if (ev_io_add(&c->cio, c->cfd, EPOLLIN, tlspr_client_io, c) != 0) {
-		conn_close(c, 90);
+		conn_close(c, PC_E_SYSTEM);
 		return;
 	}
 	ev_timer_start(&c->timer,
@@ -64,7 +64,7 @@ tlspr_start(struct conn *c)
 }
 
 static void
-connected(struct conn *c, int code)
+connected(struct conn *c, enum pc_ecode code)
 {
 	struct tlspr_state *st = c->proto_state;
 
@@ -102,7 +102,7 @@ hello(struct conn *c, const struct tls_hello *h)
 	ev_timer_stop(&c->timer);
 	/* the pipeline owns the connection now; the hello waits in buf */
 	if (ev_io_mod(&c->cio, 0) != 0) {
-		conn_close(c, 90);
+		conn_close(c, PC_E_SYSTEM);
 		return;
 	}
 	request_start(c, &t, connected);

@@ -117,8 +117,9 @@ on_target(struct ev_io *io, uint32_t revents)
 	for (int i = 0; i < 64; i++) {
 		k = recv(c->sfd, buf, sizeof(buf), 0);
 		if (k < 0) {
+			/* e.g. an ICMP port unreachable */
 			if (errno != EAGAIN && errno != EINTR)
-				conn_close(c, 96);   /* e.g. ICMP refused */
+				conn_close(c, PC_E_SERVER_CLOSED);
 			return;
 		}
 		if (sendto(ufd, buf, (size_t)k, 0, (struct sockaddr *)&ss,
@@ -126,7 +127,7 @@ on_target(struct ev_io *io, uint32_t revents)
 			c->bytes_in += (size_t)k;
 		s->last = ev_now();
 		if (wctx.svc->single) {
-			conn_close(c, 0);
+			conn_close(c, PC_E_OK);
 			return;
 		}
 	}
@@ -148,14 +149,14 @@ on_idle(struct ev_timer *t)
 	uint64_t        idle = ev_now() - s->last;
 
 	if (idle >= idle_ms()) {
-		conn_close(c, 0);
+		conn_close(c, PC_E_OK);
 		return;
 	}
 	ev_timer_start(&c->timer, idle_ms() - idle, on_idle, c);
 }
 
 static void
-pipeline_done(struct conn *c, int code)
+pipeline_done(struct conn *c, enum pc_ecode code)
 {
 	struct session *s = c->proto_state;
 	struct sockaddr_storage ss;
@@ -170,7 +171,7 @@ pipeline_done(struct conn *c, int code)
 	len = pc_addr_to_sockaddr(&dst, &ss);
 	fd = socket(dst.family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		conn_close(c, 11);
+		conn_close(c, PC_E_SOCKET);
 		return;
 	}
 	c->sfd = fd;
@@ -183,13 +184,13 @@ pipeline_done(struct conn *c, int code)
 		ext.port = 0;
 		el = pc_addr_to_sockaddr(&ext, &es);
 		if (bind(fd, (struct sockaddr *)&es, el) != 0) {
-			conn_close(c, 12);
+			conn_close(c, PC_E_BIND);
 			return;
 		}
 	}
 	if (connect(fd, (struct sockaddr *)&ss, len) != 0 ||
 	    ev_io_add(&c->sio, fd, EPOLLIN, on_target, c) != 0) {
-		conn_close(c, 13);
+		conn_close(c, PC_E_CONNECT);
 		return;
 	}
 	c->remote = dst;
@@ -222,7 +223,7 @@ new_session(const struct pc_addr *client, const uint8_t *p, size_t n)
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->queue[0] = malloc(sizeof(struct dgram) + n)) == NULL) {
 		free(s);
-		conn_close(c, 21);
+		conn_close(c, PC_E_NOMEM);
 		return;
 	}
 	s->c = c;

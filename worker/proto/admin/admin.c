@@ -120,14 +120,14 @@ respond(struct conn *c, int status, const struct abuf *body)
 		abuf_printf(&st->out, "%.*s", (int)blen, body->p);
 	abuf_free(&page);
 	if (st->out.err) {
-		conn_close(c, 21);
+		conn_close(c, PC_E_NOMEM);
 		return;
 	}
 	st->off = 0;
 	st->phase = AP_SEND;
 	arm(c, PC_TIMEOUT_STRING_LONG);
 	if (ev_io_take(&c->cio, c->cfd, EPOLLOUT, admin_io, c) != 0)
-		conn_close(c, 90);
+		conn_close(c, PC_E_SYSTEM);
 }
 
 static void
@@ -152,19 +152,19 @@ piece(struct conn *c, const struct pc_msg_admin_rep *rep)
 
 	if (rep == NULL || rep->offset != st->text.len ||
 	    rep->total > PC_IPC_ADMIN_TOTAL) {
-		fail(c, 503, 0);
+		fail(c, 503, PC_E_OK);
 		return;
 	}
 	n = strlen(rep->text);
 	abuf_printf(&st->text, "%s", rep->text);
 	if (st->text.err) {
-		fail(c, 500, 21);
+		fail(c, 500, PC_E_NOMEM);
 		return;
 	}
 	if (st->text.len < rep->total && n > 0) {
 		if ((st->ipc_id = ipc_admin(rep->kind,
 		    (uint32_t)st->text.len, answered, c)) == 0)
-			fail(c, 503, 0);
+			fail(c, 503, PC_E_OK);
 		return;
 	}
 	if (st->page == PG_METRICS) {
@@ -281,12 +281,12 @@ serve(struct conn *c)
 		admin_page_counters(&b, limited, &q);
 		break;
 	case PG_NONE:
-		fail(c, 404, 0);
+		fail(c, 404, PC_E_OK);
 		return;
 	default:
 		if ((st->ipc_id = ipc_admin(kind_of(st->page), 0, answered,
 		    c)) == 0)
-			fail(c, 503, 0);
+			fail(c, 503, PC_E_OK);
 		return;
 	}
 	respond(c, 200, &b);
@@ -294,17 +294,17 @@ serve(struct conn *c)
 }
 
 static void
-authorized(struct conn *c, int code)
+authorized(struct conn *c, enum pc_ecode code)
 {
 	/* every refusal, an explicit deny too, is 401 with WWW-Authenticate,
 	 * as 3proxy answers it (a browser asks for another login); a limit
 	 * (10: a used-up counter, connlim) does not lock the administrator
 	 * out, as in 3proxy: the page is served (and logged 10) */
-	if (code == 0 || code == 10) {
+	if (code == PC_E_OK || code == PC_E_LIMIT) {
 		((struct admin_state *)c->proto_state)->code = code;
 		serve(c);
 	}
-	else if (code >= 1 && code <= 9)
+	else if (code >= PC_E_DENY && code <= PC_E_AUTH_LAST)
 		fail(c, 401, code);
 	else
 		fail(c, 500, code);
@@ -398,7 +398,7 @@ request(struct conn *c, const struct http_req *r)
 	have = credentials(st->buf, r, user, sizeof(user), pass,
 	    sizeof(pass)) == 0;
 	if (!have && request_needs_password()) {
-		fail(c, 401, 4);
+		fail(c, 401, PC_E_NOCRED);
 		return;
 	}
 	memset(&t, 0, sizeof(t));
@@ -413,7 +413,7 @@ request(struct conn *c, const struct http_req *r)
 	st->phase = AP_WAIT;
 	ev_timer_stop(&c->timer);
 	if (ev_io_mod(&c->cio, 0) != 0) {
-		conn_close(c, 90);
+		conn_close(c, PC_E_SYSTEM);
 		return;
 	}
 	request_start(c, &t, authorized);
@@ -475,7 +475,7 @@ readable(struct conn *c)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		conn_close(c, st->len == 0 ? -1 : HTTP_E_LINE);
+		conn_close(c, st->len == 0 ? PC_E_NOLOG : HTTP_E_LINE);
 		return;
 	}
 	st->len += (uint32_t)n;
@@ -504,7 +504,7 @@ writable(struct conn *c)
 	    st->out.len - st->off);
 
 	if (n < 0) {
-		conn_close(c, st->code ? st->code : 90);
+		conn_close(c, st->code ? st->code : PC_E_SYSTEM);
 		return;
 	}
 	st->off += (size_t)n;
@@ -528,7 +528,7 @@ admin_io(struct ev_io *io, uint32_t revents)
 	else if (st->phase == AP_READ)
 		readable(c);
 	else if (revents & (EPOLLERR | EPOLLHUP))
-		conn_close(c, 90);
+		conn_close(c, PC_E_SYSTEM);
 }
 
 static void
@@ -537,7 +537,8 @@ admin_timeout(struct ev_timer *t)
 	struct conn        *c = t->arg;
 	struct admin_state *st = c->proto_state;
 
-	conn_close(c, st->phase == AP_READ && st->len == 0 ? -1 : 92);
+	conn_close(c, st->phase == AP_READ && st->len == 0 ? PC_E_NOLOG :
+	    PC_E_TIMEOUT);
 }
 
 static void
@@ -546,13 +547,13 @@ admin_start(struct conn *c)
 	struct admin_state *st = calloc(1, sizeof(*st));
 
 	if (st == NULL) {
-		conn_close(c, 21);
+		conn_close(c, PC_E_NOMEM);
 		return;
 	}
 	c->proto_state = st;
 	arm(c, PC_TIMEOUT_STRING_SHORT);
 	if (ev_io_add(&c->cio, c->cfd, EPOLLIN, admin_io, c) != 0)
-		conn_close(c, 90);
+		conn_close(c, PC_E_SYSTEM);
 }
 
 static void

@@ -271,7 +271,7 @@ pump(struct ftp_data *d)
 			continue;
 		}
 		if (d->src_eof) {
-			finish(d, 0);
+			finish(d, PC_E_OK);
 			return;
 		}
 		n = read(src, d->buf, DATA_BUF);

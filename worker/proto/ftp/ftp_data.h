@@ -14,13 +14,14 @@
 #include <stdint.h>
 
 #include "common/addr.h"
+#include "common/ecode.h"
 
 struct ftp_data;
 
 /* Called once when the copy ends: 0 when the sending side closed and
  * everything was delivered, else FTP_E_DATA (a connection could not be
  * made or accepted in time) or FTP_E_DATAIO (a side failed mid-way). */
-typedef void ftp_data_cb(void *arg, int code);
+typedef void ftp_data_cb(void *arg, enum pc_ecode code);
 
 struct ftp_data *ftp_data_new(void);
 /* Closes every socket, stops every timer; freed at the end of the turn,

@@ -35,7 +35,7 @@ session_timeout(struct ev_timer *t)
 	struct conn *c = t->arg;
 
 	linegw_say(c, "421 Timeout\r\n");
-	conn_close(c, 92);
+	conn_close(c, PC_E_TIMEOUT);
 }
 
 static void
@@ -60,7 +60,7 @@ client_events(struct conn *c)
 	struct linegw *g = linegw_of(c);
 
 	if (ev_io_mod(&c->cio, g->clen < FTP_CBUF ? EPOLLIN : 0) != 0)
-		conn_close(c, 90);
+		conn_close(c, PC_E_SYSTEM);
 }
 
 static void
@@ -79,7 +79,7 @@ session_client_io(struct ev_io *io, uint32_t revents)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		conn_close(c, st->xfer ? FTP_E_DATAIO : 0);
+		conn_close(c, st->xfer ? FTP_E_DATAIO : PC_E_OK);
 		return;
 	}
 	g->clen = (uint16_t)(g->clen + n);
@@ -94,7 +94,7 @@ ftp_session_begin(struct conn *c)
 	linegw_of(c)->phase = LG_SESSION;
 	session_arm(c);
 	if (ev_io_take(&c->cio, c->cfd, EPOLLIN, session_client_io, c) != 0) {
-		conn_close(c, 90);
+		conn_close(c, PC_E_SYSTEM);
 		return;
 	}
 	client_lines(c);
@@ -107,7 +107,7 @@ ftp_session_server_gone(struct conn *c)
 
 	if (st->rlen > 0)
 		(void)conn_send(c->cfd, st->rep, st->rlen);
-	conn_close(c, st->quit ? 0 : FTP_E_SERVER);
+	conn_close(c, st->quit ? PC_E_OK : FTP_E_SERVER);
 }
 
 /* Sends the transfer's record (%T the command) and keeps the session's. */
@@ -148,7 +148,7 @@ next(struct conn *c)
 }
 
 static void
-data_done(void *arg, int code)
+data_done(void *arg, enum pc_ecode code)
 {
 	struct conn      *c = arg;
 	struct ftp_state *st = linegw_priv(c);
@@ -175,13 +175,13 @@ transfer_reply(struct conn *c, int code)
 	if (!st->prelim) {
 		/* refused by the server: no data will flow */
 		(void)conn_send(c->cfd, st->rep, st->rlen);
-		end_transfer(c, code >= 400 ? FTP_E_XFER : 0);
+		end_transfer(c, code >= 400 ? FTP_E_XFER : PC_E_OK);
 		next(c);
 		return;
 	}
 	if (!st->xfer_done) {
 		if ((st->held = malloc(st->rlen)) == NULL) {
-			conn_close(c, 21);
+			conn_close(c, PC_E_NOMEM);
 			return;
 		}
 		memcpy(st->held, st->rep, st->rlen);
@@ -297,7 +297,7 @@ port_command(struct conn *c, enum ftp_cmd cmd, const uint8_t *arg,
 }
 
 static void
-acl_done(struct conn *c, int code)
+acl_done(struct conn *c, enum pc_ecode code)
 {
 	struct ftp_state *st = linegw_priv(c);
 	char              line[FTP_LINE_MAX + 3];

@@ -27,7 +27,7 @@
 #include "worker/net/request.h"
 #include "worker/proto/proto.h"
 
-static void request_done(struct conn *c, int code);
+static void request_done(struct conn *c, enum pc_ecode code);
 static void text_from_line(struct conn *c, const char *p, size_t n);
 
 static void
@@ -49,7 +49,7 @@ http_timer(struct ev_timer *t)
 		 * racing with the timeout meets EOF, not a reset */
 		if (st->in.len > 0)
 			text_from_line(c, st->in.p, st->in.len);
-		conn_linger(c, st->in.len == 0 ? -1 : 92);
+		conn_linger(c, st->in.len == 0 ? PC_E_NOLOG : PC_E_TIMEOUT);
 		break;
 	case HP_EXCHANGE:
 		http_fail(c, 92, true);
@@ -81,14 +81,14 @@ http_start(struct conn *c)
 	struct http_state *st = calloc(1, sizeof(*st));
 
 	if (st == NULL) {
-		conn_close(c, 21);
+		conn_close(c, PC_E_NOMEM);
 		return;
 	}
 	st->phase = HP_HEAD;
 	st->first = true;
 	c->proto_state = st;
 	if (ev_io_add(&c->cio, c->cfd, EPOLLIN, http_client_io, c) != 0) {
-		conn_close(c, 90);
+		conn_close(c, PC_E_SYSTEM);
 		return;
 	}
 	http_arm(c, PC_TIMEOUT_STRING_LONG);
@@ -153,7 +153,7 @@ http_takeover(struct conn *c, const void *early, size_t n, const char *user,
 	struct http_state *st = calloc(1, sizeof(*st));
 
 	if (st == NULL) {
-		conn_close(c, 21);
+		conn_close(c, PC_E_NOMEM);
 		return;
 	}
 	st->phase = HP_HEAD;
@@ -166,7 +166,7 @@ http_takeover(struct conn *c, const void *early, size_t n, const char *user,
 		size_t pl = (pass != NULL ? strlen(pass) : 0) + 1;
 
 		if ((st->redir_cred = calloc(1, ul + pl)) == NULL) {
-			conn_close(c, 21);
+			conn_close(c, PC_E_NOMEM);
 			return;
 		}
 		memcpy(st->redir_cred, user, ul);
@@ -176,14 +176,14 @@ http_takeover(struct conn *c, const void *early, size_t n, const char *user,
 	if (n > 0) {
 		if (hbuf_alloc(&st->in) != 0 ||
 		    hbuf_grow(&st->in, (uint32_t)n) != 0) {
-			conn_close(c, 21);
+			conn_close(c, PC_E_NOMEM);
 			return;
 		}
 		memcpy(st->in.p, early, n);
 		st->in.len = (uint32_t)n;
 	}
 	if (ev_io_take(&c->cio, c->cfd, EPOLLIN, http_client_io, c) != 0) {
-		conn_close(c, 90);
+		conn_close(c, PC_E_SYSTEM);
 		return;
 	}
 	c->start_ms = ev_wallclock_ms();
@@ -516,7 +516,7 @@ tunnel(struct conn *c)
 	struct http_state *st = c->proto_state;
 
 	if (conn_send(c->cfd, ok, sizeof(ok) - 1) != sizeof(ok) - 1) {
-		conn_close(c, 95);
+		conn_close(c, PC_E_CLIENT_CLOSED);
 		return;
 	}
 	st->phase = HP_TUNNEL;
@@ -538,7 +538,7 @@ connect_timed_out(const struct conn *c, int code)
 	const struct http_state *st = c->proto_state;
 
 	/* 100 ms of slack for timer granularity */
-	return code == 13 && ev_now() - st->pipeline_ms + 100 >=
+	return code == PC_E_CONNECT && ev_now() - st->pipeline_ms + 100 >=
 	    (uint64_t)wctx.cfg->timeouts[PC_TIMEOUT_CONNECT] * 1000;
 }
 
@@ -567,7 +567,7 @@ to_proxy_form(struct conn *c)
 }
 
 static void
-request_done(struct conn *c, int code)
+request_done(struct conn *c, enum pc_ecode code)
 {
 	struct http_state *st = c->proto_state;
 
@@ -630,7 +630,8 @@ client_gone(struct conn *c, bool eof)
 
 	switch (st->phase) {
 	case HP_HEAD:
-		conn_close(c, st->in.len == 0 ? -1 : 95);
+		conn_close(c, st->in.len == 0 ? PC_E_NOLOG :
+		    PC_E_CLIENT_CLOSED);
 		break;
 	case HP_PIPELINE:
 	case HP_EXCHANGE:
@@ -638,7 +639,7 @@ client_gone(struct conn *c, bool eof)
 		if (eof && st->req_done && st->op != PC_OP_HTTP_CONNECT)
 			st->client_eof = true;
 		else
-			conn_close(c, 95);
+			conn_close(c, PC_E_CLIENT_CLOSED);
 		break;
 	default:
 		conn_close(c, st->close_code);
@@ -661,7 +662,7 @@ read_client(struct conn *c)
 		return;
 	}
 	if (hbuf_alloc(&st->in) != 0) {
-		conn_close(c, 21);
+		conn_close(c, PC_E_NOMEM);
 		return;
 	}
 	if (st->in.len == st->in.cap && st->phase != HP_HEAD)
@@ -703,7 +704,7 @@ http_client_io(struct ev_io *io, uint32_t revents)
 			return;
 	}
 	if (st->client_eof && (revents & (EPOLLERR | EPOLLHUP))) {
-		conn_close(c, 95);
+		conn_close(c, PC_E_CLIENT_CLOSED);
 		return;
 	}
 	if ((revents & (EPOLLIN | EPOLLERR | EPOLLHUP)) && !st->client_eof) {
@@ -735,7 +736,7 @@ http_update_events(struct conn *c)
 		ce |= EPOLLOUT;
 	if ((c->cio.events & (EPOLLIN | EPOLLOUT)) != ce &&
 	    ev_io_mod(&c->cio, ce) != 0) {
-		conn_close(c, 90);
+		conn_close(c, PC_E_SYSTEM);
 		return;
 	}
 	if (c->sfd < 0 || !c->sio.active)
@@ -749,7 +750,7 @@ http_update_events(struct conn *c)
 		se |= EPOLLOUT;
 	if ((c->sio.events & (EPOLLIN | EPOLLOUT)) != se &&
 	    ev_io_mod(&c->sio, se) != 0)
-		conn_close(c, 90);
+		conn_close(c, PC_E_SYSTEM);
 }
 
 static void
@@ -767,7 +768,7 @@ http_drain(struct conn *c)
 	 * (accepted just before the drain) and is served */
 	if (st->phase == HP_HEAD && st->in.len == 0 && !st->first &&
 	    recv(c->cfd, &(char){ 0 }, 1, MSG_PEEK | MSG_DONTWAIT) <= 0)
-		conn_linger(c, -1);
+		conn_linger(c, PC_E_NOLOG);
 }
 
 static void

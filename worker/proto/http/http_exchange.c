@@ -89,7 +89,7 @@ flush_up(struct conn *c)
 	if (w > 0) {
 		c->bytes_out += (uint64_t)w;
 		if (counters_add(&c->ct_out, (size_t)w)) {
-			conn_close(c, 10);
+			conn_close(c, PC_E_LIMIT);
 			return;
 		}
 		http_arm(c, PC_TIMEOUT_CONN_SHORT);
@@ -159,14 +159,14 @@ finish(struct conn *c)
 	    !st->client_eof && (!st->draining || more);
 
 	if (!c->logged)
-		conn_log(c, 0);
+		conn_log(c, PC_E_OK);
 	c->logged = false;
 	if (!keep) {
 		/* the client may already be sending its next request */
 		if (st->client_eof)
-			conn_close(c, -1);
+			conn_close(c, PC_E_NOLOG);
 		else
-			conn_linger(c, -1);
+			conn_linger(c, PC_E_NOLOG);
 		return;
 	}
 	if (!st->srv_keep && c->sfd >= 0) {
@@ -307,7 +307,8 @@ http_flush_down(struct conn *c)
 	ssize_t            w = send2(c->cfd, &st->down, &st->resp);
 
 	if (w < 0) {
-		conn_close(c, st->phase == HP_CLOSING ? st->close_code : 95);
+		conn_close(c, st->phase == HP_CLOSING ? st->close_code :
+		    PC_E_CLIENT_CLOSED);
 		return;
 	}
 	if (st->down.off == st->down.len && st->down.p != NULL) {
@@ -366,7 +367,7 @@ server_gone(struct conn *c)
 		return;
 	}
 	if (st->resp_body != HTTP_BODY_CLOSE && !st->resp_done) {
-		conn_close(c, 96);
+		conn_close(c, PC_E_SERVER_CLOSED);
 		return;
 	}
 	st->resp_done = true;
@@ -407,7 +408,7 @@ read_server(struct conn *c)
 	}
 	c->bytes_in += (uint64_t)n;
 	if (counters_add(&c->ct_in, (size_t)n)) {
-		conn_close(c, 10);      /* the traffic counter is used up */
+		conn_close(c, PC_E_LIMIT);   /* the traffic quota is used up */
 		return;
 	}
 	st->resp.len += (uint32_t)n;

@@ -87,7 +87,7 @@ fail(struct conn *c, int code)
 static void
 ftp_timer(struct ev_timer *t)
 {
-	fail(t->arg, 92);
+	fail(t->arg, PC_E_TIMEOUT);
 }
 
 static void
@@ -128,14 +128,14 @@ out_io(struct ev_io *io, uint32_t revents)
 		return;
 	n = conn_send(c->cfd, f->out + f->ooff, f->olen - f->ooff);
 	if (n < 0) {
-		conn_close(c, 95);
+		conn_close(c, PC_E_CLIENT_CLOSED);
 		return;
 	}
 	f->ooff += (size_t)n;
 	if (f->ooff == f->olen)
-		conn_close(c, 0);
+		conn_close(c, PC_E_OK);
 	else if (ev_io_take(&c->cio, c->cfd, EPOLLOUT, out_io, c) != 0)
-		conn_close(c, 90);
+		conn_close(c, PC_E_SYSTEM);
 }
 
 static int
@@ -208,7 +208,7 @@ send_page(struct conn *c)
 	    page_items(f, &body, &blen, &bcap) != 0 ||
 	    append(&body, &blen, &bcap, "</ul></body></html>\r\n", 21) != 0) {
 		free(body);
-		fail(c, 21);
+		fail(c, PC_E_NOMEM);
 		return;
 	}
 	hn = snprintf(head, sizeof(head), "HTTP/1.0 200 OK\r\n"
@@ -219,7 +219,7 @@ send_page(struct conn *c)
 	if (append(&f->out, &f->olen, &bcap, head, (size_t)hn) != 0 ||
 	    append(&f->out, &f->olen, &bcap, body, blen) != 0) {
 		free(body);
-		fail(c, 21);
+		fail(c, PC_E_NOMEM);
 		return;
 	}
 	free(body);
@@ -267,7 +267,7 @@ list_io(struct ev_io *io, uint32_t revents)
 }
 
 static void
-file_done(void *arg, int code)
+file_done(void *arg, enum pc_ecode code)
 {
 	struct conn     *c = arg;
 	struct http_ftp *f = hf(c);
@@ -295,7 +295,7 @@ start_file(struct conn *c)
 	n += snprintf(head + n, sizeof(head) - (size_t)n,
 	    "Connection: close\r\n\r\n");
 	if (conn_send(c->cfd, head, (size_t)n) != n) {
-		fail(c, 95);
+		fail(c, PC_E_CLIENT_CLOSED);
 		return;
 	}
 	f->sent_head = true;
@@ -334,7 +334,7 @@ passive(struct conn *c, int code)
 		f->step = S_LIST;
 		if (ev_io_add(&f->dio, ftp_data_server_fd(f->data), EPOLLIN,
 		    list_io, c) != 0) {
-			fail(c, 90);
+			fail(c, PC_E_SYSTEM);
 			return;
 		}
 		(void)cmd(c, "LIST", NULL);
@@ -506,11 +506,11 @@ client_io(struct ev_io *io, uint32_t revents)
 	struct conn *c = io->arg;
 
 	if (!c->closing && (revents & (EPOLLERR | EPOLLHUP)))
-		conn_close(c, 95);
+		conn_close(c, PC_E_CLIENT_CLOSED);
 }
 
 static void
-connected(struct conn *c, int code)
+connected(struct conn *c, enum pc_ecode code)
 {
 	struct http_ftp *f = hf(c);
 
@@ -520,7 +520,7 @@ connected(struct conn *c, int code)
 	}
 	f->step = S_GREET;
 	if (ev_io_take(&c->sio, c->sfd, EPOLLIN, server_io, c) != 0) {
-		fail(c, 90);
+		fail(c, PC_E_SYSTEM);
 		return;
 	}
 	arm(c);
@@ -654,7 +654,7 @@ http_ftp_start(struct conn *c, const char *buf, const struct http_req *r)
 	st->phase = HP_FTP;
 	ev_timer_stop(&c->timer);
 	if (ev_io_take(&c->cio, c->cfd, 0, client_io, c) != 0) {
-		conn_close(c, 90);
+		conn_close(c, PC_E_SYSTEM);
 		return 0;
 	}
 	memset(&t, 0, sizeof(t));

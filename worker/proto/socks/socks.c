@@ -70,7 +70,7 @@ socks_start(struct conn *c)
 	struct socks_state *st = malloc(sizeof(*st));
 
 	if (st == NULL) {
-		conn_close(c, 21);
+		conn_close(c, PC_E_NOMEM);
 		return;
 	}
 	st->phase = PH_FIRST;
@@ -82,7 +82,7 @@ socks_start(struct conn *c)
 	st->cmd = 0;
 	c->proto_state = st;
 	if (ev_io_add(&c->cio, c->cfd, EPOLLIN, socks_io, c) != 0) {
-		conn_close(c, 90);
+		conn_close(c, PC_E_SYSTEM);
 		return;
 	}
 	ev_timer_start(&c->timer, timeout_ms(PC_TIMEOUT_BYTE_LONG),
@@ -168,7 +168,7 @@ redirect(struct conn *c)
 }
 
 static void
-request_done(struct conn *c, int code)
+request_done(struct conn *c, enum pc_ecode code)
 {
 	struct socks_state *st = c->proto_state;
 	struct pc_addr      bnd;
@@ -326,7 +326,7 @@ step(struct conn *c)
 			/* -u2 without username/password: 3proxy's code 4 */
 			conn_close(c, out[1] != SOCKS5_METHOD_REFUSE ?
 			    SOCKS_E_SHORT : wctx.svc->needuser > 1 && g.noauth ?
-			    4 : SOCKS_E_METHOD);
+			    PC_E_NOCRED : SOCKS_E_METHOD);
 			return -1;
 		}
 		st->phase = out[1] == SOCKS5_METHOD_USERPASS ? PH_USERPASS :

@@ -57,7 +57,7 @@ on_timeout(struct ev_timer *t)
 	struct bind_state *b = c->proto_state;
 
 	(void)send_reply(c, b->version, false, NULL);
-	conn_close(c, 13);      /* the peer never arrived */
+	conn_close(c, PC_E_CONNECT);      /* the peer never arrived */
 }
 
 /* While waiting, the client may only close. */
@@ -70,7 +70,7 @@ on_client(struct ev_io *io, uint32_t revents)
 	(void)revents;
 	if (recv(c->cfd, &x, 1, MSG_PEEK) == 0 ||
 	    (revents & (EPOLLHUP | EPOLLERR)))
-		conn_close(c, 95);
+		conn_close(c, PC_E_CLIENT_CLOSED);
 	else
 		(void)ev_io_mod(&c->cio, 0);   /* data: keep it for later */
 }
@@ -108,7 +108,7 @@ on_listen(struct ev_io *io, uint32_t revents)
 	ev_timer_stop(&c->timer);
 	if (send_reply(c, b->version, true, &peer) != 0) {
 		close(fd);
-		conn_close(c, 95);
+		conn_close(c, PC_E_CLIENT_CLOSED);
 		return;
 	}
 	c->sfd = fd;
@@ -129,7 +129,7 @@ socks_bind_start(struct conn *c, uint8_t version, const struct pc_addr *want)
 	uint32_t                to = wctx.cfg->timeouts[PC_TIMEOUT_CONN_SHORT];
 
 	if (b == NULL) {
-		conn_close(c, 21);
+		conn_close(c, PC_E_NOMEM);
 		return;
 	}
 	b->version = version;
@@ -142,7 +142,7 @@ socks_bind_start(struct conn *c, uint8_t version, const struct pc_addr *want)
 	a.port = 0;
 	if (version == 4 && a.family != AF_INET) {
 		(void)send_reply(c, version, false, NULL);
-		conn_close(c, 12);
+		conn_close(c, PC_E_BIND);
 		return;
 	}
 	len = pc_addr_to_sockaddr(&a, &ss);
@@ -153,7 +153,7 @@ socks_bind_start(struct conn *c, uint8_t version, const struct pc_addr *want)
 	    getsockname(b->lfd, (struct sockaddr *)&ss, &len) != 0 ||
 	    ev_io_add(&b->lio, b->lfd, EPOLLIN, on_listen, c) != 0) {
 		(void)send_reply(c, version, false, NULL);
-		conn_close(c, b->lfd < 0 ? 11 : 12);
+		conn_close(c, b->lfd < 0 ? PC_E_SOCKET : PC_E_BIND);
 		return;
 	}
 	pc_addr_from_sockaddr(&a, (struct sockaddr *)&ss);
@@ -166,7 +166,7 @@ socks_bind_start(struct conn *c, uint8_t version, const struct pc_addr *want)
 	}
 	if (send_reply(c, version, true, &a) != 0 ||
 	    ev_io_take(&c->cio, c->cfd, EPOLLIN, on_client, c) != 0) {
-		conn_close(c, 95);
+		conn_close(c, PC_E_CLIENT_CLOSED);
 		return;
 	}
 	ev_timer_start(&c->timer, (uint64_t)(to ? to : 180) * 1000, on_timeout,

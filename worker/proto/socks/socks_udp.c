@@ -167,7 +167,8 @@ send_out(struct conn *c, const struct pc_addr *dst, const char *name,
 }
 
 static void
-name_resolved(void *arg, int status, const struct pc_addr *addrs, size_t n)
+name_resolved(void *arg, enum pc_ecode status, const struct pc_addr *addrs,
+    size_t n)
 {
 	struct conn      *c = arg;
 	struct udp_state *u = c->proto_state;
@@ -284,9 +285,9 @@ on_control(struct ev_io *io, uint32_t revents)
 	(void)revents;
 	k = recv(c->cfd, junk, sizeof(junk), 0);
 	if (k == 0)
-		conn_close(c, 0);
+		conn_close(c, PC_E_OK);
 	else if (k < 0 && errno != EAGAIN && errno != EINTR)
-		conn_close(c, 95);
+		conn_close(c, PC_E_CLIENT_CLOSED);
 }
 
 static void
@@ -297,7 +298,7 @@ on_idle(struct ev_timer *t)
 	uint64_t          idle = ev_now() - u->last;
 
 	if (idle >= u->idle_ms) {
-		conn_close(c, 92);
+		conn_close(c, PC_E_TIMEOUT);
 		return;
 	}
 	ev_timer_start(&c->timer, u->idle_ms - idle, on_idle, c);
@@ -313,7 +314,7 @@ socks_udp_start(struct conn *c, const struct pc_addr *hint)
 	uint32_t          to = wctx.cfg->timeouts[PC_TIMEOUT_CONN_LONG];
 
 	if (u == NULL) {
-		conn_close(c, 21);
+		conn_close(c, PC_E_NOMEM);
 		return;
 	}
 	u->cfd = u->sfd4 = u->sfd6 = -1;
@@ -330,7 +331,7 @@ socks_udp_start(struct conn *c, const struct pc_addr *hint)
 	    ev_io_add(&u->cio, u->cfd, EPOLLIN, on_client_udp, c) != 0) {
 		n = socks5_reply(1, NULL, out);
 		(void)conn_send(c->cfd, out, n);
-		conn_close(c, u->cfd < 0 ? 11 : 90);
+		conn_close(c, u->cfd < 0 ? PC_E_SOCKET : PC_E_SYSTEM);
 		return;
 	}
 	c->ext = a;
@@ -343,7 +344,7 @@ socks_udp_start(struct conn *c, const struct pc_addr *hint)
 	n = socks5_reply(0, &a, out);
 	if (conn_send(c->cfd, out, n) != (ssize_t)n ||
 	    ev_io_take(&c->cio, c->cfd, EPOLLIN, on_control, c) != 0) {
-		conn_close(c, 95);
+		conn_close(c, PC_E_CLIENT_CLOSED);
 		return;
 	}
 	ev_timer_start(&c->timer, u->idle_ms, on_idle, c);
