@@ -10,7 +10,8 @@
 
 #include "common/addr.h"
 
-/* Accept "[v6]" as well as the bare form (3proxy-language.md 6, item 9). */
+/* Accept "[v6]" as well as the bare form
+ * (docs/3proxy-differences.md, decision 9). */
 int
 pc_addr_parse(const char *s, struct pc_addr *a)
 {

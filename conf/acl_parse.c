@@ -1,5 +1,5 @@
 /*
- * The fields of an ACL entry (3proxy-language.md 2.4):
+ * The fields of an ACL entry (docs/portcullis.cfg.5, Access control lists):
  *   USERS SOURCES TARGETS PORTS OPERATIONS WEEKDAYS PERIODS [WEIGHT]
  * Each is a comma list; `*` (alone or as an item) or an omitted field means
  * any.  Every item is checked here, so the matcher (policy/acl.c) can trust

@@ -1,8 +1,9 @@
 /*
  * Checks across the whole configuration, once every line is read.  3proxy
- * has none (3proxy-language.md 3.3): a second service on a busy port just
- * fails to bind in the background.  Here it is a config error that names
- * the second line, before anything is bound.
+ * has none (docs/3proxy-differences.md, "Two services on one port are an
+ * error"): a second service on a busy port just fails to bind in the
+ * background.  Here it is a config error that names the second line, before
+ * anything is bound.
  */
 #include <stdio.h>
 #include <string.h>

@@ -3,9 +3,9 @@
  *
  * 3proxy copies the current ACL into each service it starts, so a rule
  * written after a service line extends the list only for later services,
- * and `flush` starts an empty one (3proxy-language.md 3.4).  Here the
- * services share one pc_acl (by index) until the list changes: a change
- * after a service took the list goes to a copy, which becomes current.
+ * and `flush` starts an empty one (docs/portcullis.cfg.5, STATE AND SERVICES).
+ * Here the services share one pc_acl (by index) until the list changes: a
+ * change after a service took the list goes to a copy, which becomes current.
  */
 #include <stdlib.h>
 #include <string.h>

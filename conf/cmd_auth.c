@@ -1,6 +1,6 @@
 /*
  * `auth` (snapshot state: the chain for later services) and `users` (the
- * global account table, 3proxy-language.md 2.5, 2.6).
+ * global account table, docs/portcullis.cfg.5, Authentication).
  */
 #include <crypt.h>
 #include <stdlib.h>
@@ -164,7 +164,8 @@ add_user(struct conf_state *st, const char *spec)
 
 	if (colon == NULL) {
 		/* system authentication: the master checks the password
-		 * database at each login (decision 11) */
+		 * database at each login
+		 * (docs/3proxy-differences.md, decision 11) */
 		if (spec[0] == '\0' || strlen(spec) > PC_IPC_USER_MAX)
 			return conf_err(st, spec, "invalid user name");
 		user_set(st, xstrdup(spec), PC_PW_SYS, NULL);

@@ -1,9 +1,9 @@
 /*
  * `bandlimin RATE USERS SOURCES TARGETS PORTS OPERATIONS WEEKDAYS PERIODS`,
  * `bandlimout ...` and the exceptions `nobandlimin ...`,
- * `nobandlimout ...` (3proxy-language.md 2.7).  RATE is in bits per
- * second, at least 300 as in 3proxy.  The ACL fields are read by the same
- * code as allow/deny.
+ * `nobandlimout ...` (docs/portcullis.cfg.5, Bandwidth limits).  RATE is in
+ * bits per second, at least 300 as in 3proxy.  The ACL fields are read by the
+ * same code as allow/deny.
  */
 #include <string.h>
 

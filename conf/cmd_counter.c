@@ -1,9 +1,9 @@
 /*
- * Traffic counters (3proxy-language.md 2.8): `counter FILE [RTYPE
- * REPORTNAME]`, `countin|countout|countall NUMBER[/NAME] TYPE LIMIT_MB
+ * Traffic counters (docs/portcullis.cfg.5, Traffic counters): `counter FILE
+ * [RTYPE REPORTNAME]`, `countin|countout|countall NUMBER[/NAME] TYPE LIMIT_MB
  * fields` and `nocountin|nocountout|nocountall fields`.  TYPE letters are
- * those of log rotation (C H D W M Y); any other letter (the HowTo's N)
- * never resets.  LIMIT is in MiB and 0 is an error, as in 3proxy.
+ * those of log rotation (C H D W M Y); any other letter (the HowTo's N) never
+ * resets.  LIMIT is in MiB and 0 is an error, as in 3proxy.
  */
 #include <ctype.h>
 #include <stdlib.h>

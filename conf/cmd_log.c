@@ -1,9 +1,10 @@
 /*
  * `log`, `logformat`, `rotate` and `archiver`.  `log` and `logformat` are
  * snapshot state, like 3proxy, where a service logs only if a `log` line
- * came before it (3proxy-language.md 3.4, 3.6); `rotate` and `archiver`
- * are global (the last one wins).  The master opens the targets, names
- * and rotates the files; here they are only recorded and checked.
+ * came before it (docs/portcullis.cfg.5, STATE AND SERVICES and Access log);
+ * `rotate` and `archiver` are global (the last one wins).  The master opens
+ * the targets, names and rotates the files; here they are only recorded and
+ * checked.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -51,10 +52,10 @@ same_str(const char *a, const char *b)
 	    (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-/* `log &DSN[,USER[,PASS]]` (3proxy-language.md 3.6): DSN is a data source
- * name or, when it holds '=', a whole ODBC connection string
- * ("DRIVER=SQLite3;Database=/var/log/p.db"); the master's ODBC helper
- * process connects to it.  Empty USER and PASS are the same as none. */
+/* `log &DSN[,USER[,PASS]]` (docs/portcullis.cfg.5, Access log): DSN is a data
+ * source name or, when it holds '=', a whole ODBC connection string
+ * ("DRIVER=SQLite3;Database=/var/log/p.db"); the master's ODBC helper process
+ * connects to it.  Empty USER and PASS are the same as none. */
 int
 conf_log_odbc(struct conf_state *st, const char *tok, const char *spec)
 {
@@ -117,7 +118,8 @@ rotation(struct conf_state *st, const char *type, enum pc_logrot *rot)
 			*rot = t[i].r;
 			return 0;
 		}
-	/* decision 19: 3proxy would write to a garbage file name */
+	/* docs/3proxy-differences.md, decision 19: 3proxy would write to a
+	 * garbage file name */
 	return conf_err(st, type, "unknown log rotation type (expected C, "
 	    "H, D, W, M or Y)");
 }
@@ -131,8 +133,9 @@ conf_log_file(struct conf_state *st, const char *tok, const char *path,
 	if (rotation(st, type, &want.rot) != 0)
 		return -1;
 	want.pattern = strchr(path, '%') != NULL;
-	/* decision 10: the man page's L/G time-zone letter is accepted in
-	 * front of a template ("G/var/log/%Y%m%d.log"), local time without */
+	/* docs/3proxy-differences.md, decision 10: the man page's L/G
+	 * time-zone letter is accepted in front of a template
+	 * ("G/var/log/%Y%m%d.log"), local time without */
 	if (want.pattern && (path[0] == 'L' || path[0] == 'G') &&
 	    (path[1] == '/' || path[1] == '%')) {
 		want.utc = path[0] == 'G';

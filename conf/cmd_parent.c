@@ -1,6 +1,7 @@
 /*
  * `parent WEIGHT TYPE ADDR PORT [USER [PASS]]` and `parentretries N`
- * (3proxy-language.md 2.9, decisions 7 and 8).
+ * (docs/portcullis.cfg.5, Parent proxies; docs/3proxy-differences.md,
+ * decisions 7 and 8).
  *
  * A parent qualifies the allow rule before it.  ADDR is an address or a
  * host name (resolved by the worker when the chain is built, through the

@@ -2,8 +2,8 @@
  * Service lines: `proxy [-opts]`, `socks [-opts]`,
  * `tcppm [-opts] LOCALPORT HOST PORT`.  A service takes a snapshot of the
  * state at its line (auth chain, ACL, internal/external, maxconn, workers,
- * log target and format: 3proxy-language.md 3.4); its options (1.2) are one
- * word each with the value glued on (-p8080).
+ * log target and format: docs/portcullis.cfg.5, STATE AND SERVICES); its
+ * options (SERVICES) are one word each with the value glued on (-p8080).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +40,8 @@ opt_log(struct conf_state *st, struct pc_service *svc, const char *v)
 		svc->log = conf_log_target(st, PC_LOG_STDOUT, NULL);
 	else if (v[0] == '@' && v[1] == '\0')
 		return conf_err(st, v - 2, "empty syslog ident");
-	else if (v[0] == '@')       /* decision 17: syslog, as the HowTo says */
+	/* -l@ident: syslog (docs/3proxy-differences.md, decision 17) */
+	else if (v[0] == '@')
 		svc->log = conf_log_target(st, PC_LOG_SYSLOG, v + 1);
 	else if (v[0] == '&') {     /* ODBC */
 		if ((svc->log = conf_log_odbc(st, v - 2, v + 1)) < 0)

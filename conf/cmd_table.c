@@ -1,8 +1,8 @@
 /*
  * Every word that may start a line: the commands portcullis implements,
  * with their argument counts, and every other command of the 3proxy
- * language (3proxy-language.md 1.1, 1.3-1.6), which is refused as "not
- * supported yet" so that no line of a 3proxy config is silently ignored.
+ * language (docs/portcullis.cfg.5, NOT SUPPORTED YET), which is refused as
+ * "not supported yet" so that no line of a 3proxy config is silently ignored.
  */
 #include <string.h>
 

@@ -2,8 +2,9 @@
  * Loading a configuration: files are read whole, then run line by line
  * through the tokenizer and the command table.  `include` recurses here
  * with its own file name and line count (3proxy keeps counting in the outer
- * file, which gives wrong line numbers afterwards: 3proxy-language.md 3.3).
- * Any error stops loading and frees everything built so far.
+ * file, which gives wrong line numbers afterwards: docs/portcullis.cfg.5,
+ * DIFFERENCES FROM 3PROXY). Any error stops loading and frees everything built
+ * so far.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +17,8 @@
 #include "conf/state.h"
 #include "conf/token.h"
 
-/* 3proxy 1.0.0 defaults, in the order of `timeouts` (3proxy-language.md
- * 3.7). */
+/* 3proxy 1.0.0 defaults, in the order of `timeouts` (docs/portcullis.cfg.5,
+ * Workers and limits). */
 static const uint32_t default_timeouts[PC_NTIMEOUTS] =
     { 1, 5, 30, 60, 180, 1800, 15, 60, 15, 5, 5 };
 
@@ -111,7 +112,7 @@ load(const char *name, const char *path, const char *text, size_t len,
 	cfg->path = path != NULL ? xstrdup(path) : NULL;
 	cfg->source = xstrdup(name);
 	memcpy(cfg->timeouts, default_timeouts, sizeof(cfg->timeouts));
-	cfg->parentretries = 2;     /* decision 5 */
+	cfg->parentretries = 2;   /* docs/3proxy-differences.md, decision 5 */
 	if (jail != NULL && jail->chroot != NULL) {
 		cfg->chroot = xstrdup(jail->chroot);
 		cfg->chroot_inherited = true;

@@ -1,8 +1,9 @@
 /*
  * The interpreter's state while a configuration is read (private to
- * conf/).  The file is a script run top to bottom (3proxy-language.md 3.4):
- * "snapshot" settings below are copied into each service when its line is
- * read; global settings go straight into the pc_config being built.
+ * conf/).  The file is a script run top to bottom (docs/portcullis.cfg.5,
+ * STATE AND SERVICES): "snapshot" settings below are copied into each service
+ * when its line is read; global settings go straight into the pc_config being
+ * built.
  */
 #ifndef PC_CONF_STATE_H
 #define PC_CONF_STATE_H

@@ -1,14 +1,15 @@
 /*
  * Words of one configuration line.
  *
- * The rules are 3proxy's (3proxy-language.md 3.1-3.2), with our decision 21
- * added: a line that starts with whitespace or '#' is a comment; outside
- * quotes space, tab, CR and LF separate words; '"' toggles quoting anywhere
- * in a word and "" inside quotes is a literal '"'; `$NAME` or `$"NAME"`
- * outside quotes splices the words of file NAME (newlines separate words
- * there, text glued before the '$' is prefixed to the first of them, and
- * inside that text '$' is no macro: a '$' that starts a word is dropped).
- * Decision 21: a word starting with an unquoted '#' ends the line.
+ * The rules are 3proxy's (docs/portcullis.cfg.5, LEXICAL RULES), with our
+ * decision 21 (docs/3proxy-differences.md) added: a line that starts with
+ * whitespace or '#' is a comment; outside quotes space, tab, CR and LF
+ * separate words; '"' toggles quoting anywhere in a word and "" inside quotes
+ * is a literal '"'; `$NAME` or `$"NAME"` outside quotes splices the words of
+ * file NAME (newlines separate words there, text glued before the '$' is
+ * prefixed to the first of them, and inside that text '$' is no macro: a '$'
+ * that starts a word is dropped). Decision 21: a word starting with an
+ * unquoted '#' ends the line.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -216,9 +217,9 @@ scan(struct tok_state *ts, const char *s, size_t n, const char *spliced)
 	return end_word(ts);
 }
 
-/* An indented line is a comment, as in 3proxy (decision 25); when it looks
- * like a command, say so once: a config moved from an indented HowTo
- * example would otherwise lose that line silently. */
+/* An indented line is a comment, as in 3proxy (docs/3proxy-differences.md,
+ * decision 25); when it looks like a command, say so once: a config moved from
+ * an indented HowTo example would otherwise lose that line silently. */
 static void
 check_indented(struct tok_ctx *ctx, const char *s, size_t n)
 {

@@ -1,6 +1,6 @@
 /*
- * Tokenizer of the 3proxy language (3proxy-language.md 3.1, 3.2): one line
- * in, its words out.  Private to conf/.
+ * Tokenizer of the 3proxy language (docs/portcullis.cfg.5, LEXICAL RULES): one
+ * line in, its words out.  Private to conf/.
  */
 #ifndef PC_CONF_TOKEN_H
 #define PC_CONF_TOKEN_H

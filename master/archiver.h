@@ -10,8 +10,8 @@
 #include <sys/types.h>
 
 /* Replaces every %F in arg by file and every %A by file "." ext, also
- * inside a word (decision 18); "%%" is one '%'.  -1 when out is too
- * small. */
+ * inside a word (docs/3proxy-differences.md, decision 18); "%%" is one '%'.
+ * -1 when out is too small. */
 int  archiver_arg(const char *arg, const char *file, const char *ext,
 	    char *out, size_t cap);
 /* Starts argv (config words) for file with posix_spawnp, no shell; the

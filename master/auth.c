@@ -10,8 +10,8 @@
  * lower-case hex digits; configs may store the hex in either case.
  *
  * Slow hashes (yescrypt, bcrypt) are verified inline in version 1
- * (privsep-anchors 3.5); the verdict API is synchronous so it can move to a
- * helper later without changing the IPC.
+ * (docs/architecture.md, "IPC messages"); the verdict API is synchronous so it
+ * can move to a helper later without changing the IPC.
  */
 #include <crypt.h>
 #include <pwd.h>

@@ -1,10 +1,10 @@
 /*
  * Worker messages in, verdicts and commands out.  The master's rules
- * (privsep-anchors 3.4): it never exits because of what a worker sent; a
- * message that fails to decode, is not permitted in the worker's state,
- * carries the wrong generation, or arrives with a descriptor attached
- * (received without a control buffer: the kernel drops the fd and sets
- * MSG_CTRUNC) gets the worker SIGKILLed and its slot respawned.
+ * (docs/architecture.md, "IPC messages"): it never exits because of what a
+ * worker sent; a message that fails to decode, is not permitted in the
+ * worker's state, carries the wrong generation, or arrives with a descriptor
+ * attached (received without a control buffer: the kernel drops the fd and
+ * sets MSG_CTRUNC) gets the worker SIGKILLed and its slot respawned.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -2,8 +2,8 @@
  * Listening sockets.  Each entry is counted by the generations that use it
  * and closed when the last one is freed, which happens only after that
  * generation's workers (which hold their own inherited copies) are gone:
- * the master's copy of a removed listener goes last (privsep-anchors 3.12
- * step 7).
+ * the master's copy of a removed listener goes last (docs/architecture.md,
+ * "Reload", step 5).
  *
  * Linux refuses to bind a second listening socket over an existing one
  * even with SO_REUSEADDR (for example 127.0.0.1:3128 -> 0.0.0.0:3128), so

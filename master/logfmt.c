@@ -1,7 +1,7 @@
 /*
  * Access-log formatting, the one formatter of the project: workers send
- * structured records (privsep-anchors 3.9) and only the master turns them
- * into text.
+ * structured records (docs/architecture.md, "Access log (master)") and
+ * only the master turns them into text.
  *
  * Differences from 3proxy, both deliberate:
  * - control characters in the client-influenced fields (%U %n %T %X-YT)

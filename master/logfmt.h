@@ -1,8 +1,8 @@
 /*
  * The access-log formatter: one pc_logrec + a 3proxy `logformat` string ->
- * one line.  The grammar (3proxy-language.md 2.1): optional "-CHARS+R"
- * filter prefix, one time-zone letter (G/g = UTC, any other character =
- * local time, consumed), then text with % macros.
+ * one line.  The grammar (docs/portcullis.cfg.5, LOG FORMAT): optional
+ * "-CHARS+R" filter prefix, one time-zone letter (G/g = UTC, any other
+ * character = local time, consumed), then text with % macros.
  */
 #ifndef PC_MASTER_LOGFMT_H
 #define PC_MASTER_LOGFMT_H

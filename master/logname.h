@@ -1,7 +1,7 @@
 /*
- * Names and periods of rotated log files (3proxy-language.md 3.6): pure
- * functions of (target, time), so that tests can drive them with any
- * time and time zone.
+ * Names and periods of rotated log files (docs/portcullis.cfg.5, Access log):
+ * pure functions of (target, time), so that tests can drive them with any time
+ * and time zone.
  *
  * A plain `log FILE X` writes FILE plus a period suffix (C: .YYYY.MM.DD-HH.MM,
  * H: .YYYY.MM.DD-HH, D and W: .YYYY.MM.DD, M: .YYYY.MM, Y: .YYYY; W names

@@ -1,6 +1,7 @@
 /*
  * `log @ident`: access-log records to the local syslog daemon, facility
- * daemon, priority info, with the master's PID (3proxy-language.md 3.6).
+ * daemon, priority info, with the master's PID (docs/portcullis.cfg.5,
+ * Access log).
  */
 #ifndef PC_MASTER_LOGSYSLOG_H
 #define PC_MASTER_LOGSYSLOG_H

@@ -1,5 +1,5 @@
 /*
- * Reaping and the respawn policy (privsep-anchors 3.12, "Worker crash";
+ * Reaping and the respawn policy (docs/architecture.md, "Failure handling";
  * Postfix's master_throttle, but only for crash loops):
  * - only slots of the current generation are refilled, never while
  *   stopping, never after exit status 78 (PC_EX_CONFIG: the worker found

@@ -1,5 +1,5 @@
 /*
- * Reload (privsep-anchors 3.12):
+ * Reload (docs/architecture.md, "Reload"; docs/portcullis.8, RELOAD):
  * 1. one at a time: a request during a reload is kept as "pending";
  * 2. the new config is parsed beside the running one; a parse error is
  *    logged and nothing changes;

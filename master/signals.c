@@ -1,8 +1,8 @@
 /*
- * Signal handling (privsep-anchors 3.12): SIGHUP and SIGUSR1 reload (USR1
- * is what 3proxy and its systemd unit use), SIGUSR2 reopens the log files,
- * SIGTERM and SIGINT stop, SIGCHLD reaps, SIGPIPE is ignored.  A handler
- * only sets a flag and writes one byte to a non-blocking self-pipe.
+ * Signal handling (docs/portcullis.8, SIGNALS): SIGHUP and SIGUSR1 reload
+ * (USR1 is what 3proxy and its systemd unit use), SIGUSR2 reopens the log
+ * files, SIGTERM and SIGINT stop, SIGCHLD reaps, SIGPIPE is ignored.  A
+ * handler only sets a flag and writes one byte to a non-blocking self-pipe.
  */
 #include <errno.h>
 #include <fcntl.h>

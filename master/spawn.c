@@ -1,12 +1,11 @@
 /*
  * Spawning: one SOCK_SEQPACKET socketpair per worker, fork, and in the
  * child worker_main() (never returns).  fork without exec (version 1,
- * privsep-anchors 3.1): the child inherits the configuration copy-on-write,
- * so before anything else it wipes what it must not keep - the other
- * generations' passwords, a config read from stdin - and closes every
- * descriptor except its IPC end and its own service's listener.
- * worker_main() closes what it does not know about again; this side does
- * not rely on it.
+ * docs/architecture.md, "Processes"): the child inherits the configuration
+ * copy-on-write, so before anything else it wipes what it must not keep - the
+ * other generations' passwords, a config read from stdin - and closes every
+ * descriptor except its IPC end and its own service's listener. worker_main()
+ * closes what it does not know about again; this side does not rely on it.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -2,7 +2,8 @@
  * ACL matching, run for every request in the workers: no allocation, no
  * locale, no system call except localtime_r for rules with weekdays or
  * periods (the worker calls tzset() before it enters its jail, so that
- * reads no file later).  Semantics: 3proxy-language.md 2.4.
+ * reads no file later).  Semantics: docs/portcullis.cfg.5,
+ * Access control lists.
  */
 #include <string.h>
 
@@ -52,7 +53,8 @@ target_matches(const struct pc_acl_rule *r, const struct pc_acl_req *q)
 	if (r->ndst_addrs == 0 && r->ndst_hosts == 0)
 		return true;
 	/* a request naming no target (UDP ASSOCIATE with 0.0.0.0:0) is not
-	 * held to target entries (3proxy-language.md 2.4) */
+	 * held to target entries (docs/portcullis.cfg.5,
+	 * Access control lists) */
 	if (q->dst.family == 0 && q->host == NULL)
 		return true;
 	if (q->dst.family != 0)

@@ -47,7 +47,7 @@ pc_svc_default_port(enum pc_svc_type t)
 	case PC_SVC_FTPPR:
 		return 21;
 	case PC_SVC_SMTPP:
-		return 587;   /* decision 6: the code and smtpp.8, not 25 */
+		return 587;   /* docs/3proxy-differences.md, decision 6 */
 	case PC_SVC_ADMIN:
 		return 80;
 	case PC_SVC_TLSPR:
@@ -59,7 +59,8 @@ pc_svc_default_port(enum pc_svc_type t)
 	}
 }
 
-/* No `auth` line behaves as iponly: 3proxy 1.0.0, decision 2. */
+/* No `auth` line behaves as iponly: 3proxy 1.0.0
+ * (docs/3proxy-differences.md, decision 2). */
 size_t
 pc_service_auth(const struct pc_service *s, const enum pc_auth_type **chain)
 {

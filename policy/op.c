@@ -1,4 +1,4 @@
-/* ACL operation keywords (3proxy-language.md 2.4). */
+/* ACL operation keywords (docs/portcullis.cfg.5, Access control lists). */
 #include <strings.h>
 
 #include "policy/policy.h"

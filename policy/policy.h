@@ -42,7 +42,8 @@ enum pc_auth_type {
 	PC_AUTH_NBNAME,  /* the client's NetBIOS name as username, then ACL */
 };
 
-/* `authcache FLAGS [SECONDS [ENTRIES]]` (3proxy-language.md 2.5). */
+/* `authcache FLAGS [SECONDS [ENTRIES]]` (docs/portcullis.cfg.5,
+ * Authentication). */
 #define PC_AUTHCACHE_IP    0x1
 #define PC_AUTHCACHE_USER  0x2
 #define PC_AUTHCACHE_PASS  0x4
@@ -54,8 +55,9 @@ struct pc_authcache {
 };
 #define PC_AUTH_MAX 8    /* longest `auth` chain kept */
 
-/* ACL operation bits (3proxy-language.md 2.4).  A rule's `ops` of 0 means
- * any; otherwise a request matches when its op bit is in the rule's set. */
+/* ACL operation bits (docs/portcullis.cfg.5, Access control lists).  A rule's
+ * `ops` of 0 means any; otherwise a request matches when its op bit is in the
+ * rule's set. */
 #define PC_OP_CONNECT       0x00000001u
 #define PC_OP_BIND          0x00000002u
 #define PC_OP_UDPASSOC      0x00000004u
@@ -97,7 +99,8 @@ struct pc_portrange { uint16_t lo, hi; };
 struct pc_period    { uint32_t start, end; };  /* seconds since local
                                                   midnight, end exclusive */
 
-/* `parent WEIGHT TYPE ADDR PORT [USER [PASS]]` (3proxy-language.md 2.9). */
+/* `parent WEIGHT TYPE ADDR PORT [USER [PASS]]`
+ * (docs/portcullis.cfg.5, Parent proxies). */
 enum pc_parent_type {
 	PC_PARENT_TCP,       /* plain TCP to ADDR:PORT; ends the chain */
 	PC_PARENT_HTTP,      /* HTTP proxy, absolute-URI requests; ends it */
@@ -189,11 +192,12 @@ bool pc_acl_rule_matches(const struct pc_acl_rule *r,
 	    const struct pc_acl_req *req);
 
 /* PC_PW_SYS: `users name` without a password, checked against the
- * system's password database by the master (decision 11). */
+ * system's password database by the master (docs/3proxy-differences.md,
+ * decision 11). */
 /* `bandlimin|bandlimout RATE ACL-fields` and the `nobandlim*` exceptions
- * (3proxy-language.md 2.7): each rule is one pipe shared by everything it
- * matches, in every worker of every service.  Rules are global and kept
- * in the order written. */
+ * (docs/portcullis.cfg.5, Bandwidth limits): each rule is one pipe shared by
+ * everything it matches, in every worker of every service.  Rules are global
+ * and kept in the order written. */
 enum pc_bl_dir { PC_BL_IN, PC_BL_OUT };   /* in: server->client */
 struct pc_bandlim {
 	enum pc_bl_dir     dir;
@@ -210,9 +214,9 @@ struct pc_pipe {
 #define PC_BL_MAX 10              /* rules applied per direction */
 
 /* `connlim RATE PERIOD ACL-fields` and `noconnlim ACL-fields`
- * (3proxy-language.md 2.7): PERIOD 0 = at most RATE matching connections
- * at once; else about RATE new ones per PERIOD seconds.  Shared like the
- * bandwidth pipes. */
+ * (docs/portcullis.cfg.5, Connection limits): PERIOD 0 = at most RATE matching
+ * connections at once; else about RATE new ones per PERIOD seconds.  Shared
+ * like the bandwidth pipes. */
 struct pc_connlim {
 	bool               exempt;    /* noconnlim */
 	uint32_t           rate;
@@ -236,7 +240,8 @@ enum pc_logkind {
 	PC_LOG_NONE, PC_LOG_STDOUT, PC_LOG_FILE, PC_LOG_SYSLOG,
 	PC_LOG_ODBC       /* `log &DSN[,USER[,PASS]]`: path is the DSN */
 };
-/* `log FILE X`: the period of a file's name (3proxy-language.md 3.6). */
+/* `log FILE X`: the period of a file's name (docs/portcullis.cfg.5,
+ * Access log). */
 enum pc_logrot {
 	PC_ROT_NONE, PC_ROT_MINUTE, PC_ROT_HOUR, PC_ROT_DAY, PC_ROT_WEEK,
 	PC_ROT_MONTH, PC_ROT_YEAR
@@ -255,11 +260,11 @@ struct pc_logtarget {
 };
 
 /* `countin|countout|countall NUMBER[/NAME] TYPE LIMIT_MB fields` and the
- * `nocount*` exceptions (3proxy-language.md 2.8).  The byte counts live in
- * one table of slots the master maps shared at start-up and keeps for its
- * whole life, so they survive reloads, and workers add to them as bytes
- * move, so a killed worker loses none.  Slot N-1 is counter NUMBER N (the
- * `counter` file's record); NUMBER 0 gets a slot of its own past them. */
+ * `nocount*` exceptions (docs/portcullis.cfg.5, Traffic counters).  The byte
+ * counts live in one table of slots the master maps shared at start-up and
+ * keeps for its whole life, so they survive reloads, and workers add to them
+ * as bytes move, so a killed worker loses none.  Slot N-1 is counter NUMBER N
+ * (the `counter` file's record); NUMBER 0 gets a slot of its own past them. */
 enum pc_ct_dir { PC_CT_IN, PC_CT_OUT, PC_CT_ALL };
 struct pc_counter {
 	enum pc_ct_dir     dir;
@@ -279,7 +284,7 @@ struct pc_ctslot {
 #define PC_CT_NUMBERS 65535       /* counter NUMBER 1..65535 */
 #define PC_CT_SLOTS   (PC_CT_NUMBERS + 4096)
 
-#define PC_MAXCONN_DEFAULT 500     /* decision 4 */
+#define PC_MAXCONN_DEFAULT 500     /* docs/3proxy-differences.md, decision 4 */
 
 /* Family preference for name resolution (-4 -6 -46 -64). */
 enum pc_family_pref { PC_FAM_46, PC_FAM_4, PC_FAM_6, PC_FAM_64 };
@@ -362,7 +367,8 @@ struct pc_config {
 	struct pc_nsrecord  *nsrecords;
 	size_t               nnsrecords;
 	bool                 fakeresolve;
-	uint32_t             parentretries; /* default 2 (decision 5) */
+	/* default 2: docs/3proxy-differences.md, decision 5 */
+	uint32_t             parentretries;
 	uint32_t             rotate;     /* `rotate N`: old log files kept */
 	char                *archiver_ext;  /* `archiver EXT CMD ARGS`, */
 	char               **archiver_argv; /* NULL-terminated, owned */

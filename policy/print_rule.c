@@ -1,8 +1,8 @@
 /*
  * The printer's text buffer and words, and the fields of an ACL entry
- * (3proxy-language.md 2.4) as conf/acl_parse.c reads them back: address
- * ranges as CIDR where they are one, host patterns with their stars,
- * operations by keyword (a whole group by its group name), weekdays as
+ * (docs/portcullis.cfg.5, Access control lists) as conf/acl_parse.c reads them
+ * back: address ranges as CIDR where they are one, host patterns with their
+ * stars, operations by keyword (a whole group by its group name), weekdays as
  * digits and ranges, periods as HH:MM:SS-HH:MM:SS.
  */
 #include <stdarg.h>

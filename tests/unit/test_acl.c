@@ -213,7 +213,7 @@ test_targets(void)
 	CHECK_EQ_INT(check(a, &q), PC_ACL_OK);      /* the name matches */
 	/* no target in the request at all (UDP ASSOCIATE naming 0.0.0.0,
 	 * checked again per datagram): target entries are not applied,
-	 * 3proxy-language.md 2.4 */
+	 * docs/portcullis.cfg.5, Access control lists */
 	memset(&q.dst, 0, sizeof(q.dst));
 	q.host = NULL;
 	CHECK_EQ_INT(check(a, &q), PC_ACL_OK);

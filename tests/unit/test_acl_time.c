@@ -2,7 +2,8 @@
  * injectable clock (pc_acl_req.now), for IPv4 and IPv6 requests: the
  * boundaries test_acl.c leaves out (lists of days, adjacent and whole-day
  * periods, daylight saving changes, time rules deciding first match) and
- * the parser's refusals.  Semantics: 3proxy-language.md 2.4. */
+ * the parser's refusals.  Semantics: docs/portcullis.cfg.5,
+ * Access control lists. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

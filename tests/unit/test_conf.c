@@ -428,7 +428,7 @@ test_acl_fields(void)
 	FAILS("allow *\nweight -1\n", "t.cfg:2: -1: invalid weight");
 }
 
-/* Snapshot semantics (3proxy-language.md 3.4). */
+/* Snapshot semantics (docs/portcullis.cfg.5, STATE AND SERVICES). */
 static void
 test_snapshots(void)
 {
@@ -517,7 +517,7 @@ test_services(void)
 	FAILS("pop3p 110\n", "t.cfg:1: 110: unexpected argument (options are "
 	    "one word: -p3128)");
 	c = load("smtpp\nsmtpp -p2525 -i127.0.0.1\n");
-	if (c != NULL) {     /* decision 6: 587, not the 25 of 3proxy.cfg.5 */
+	if (c != NULL) {  /* docs/3proxy-differences.md, decision 6 */
 		CHECK_EQ_INT(c->svcs[0].type, PC_SVC_SMTPP);
 		CHECK_EQ_INT(c->svcs[0].listen.port, 587);
 		CHECK_EQ_INT(c->svcs[1].listen.port, 2525);

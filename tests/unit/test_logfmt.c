@@ -1,7 +1,7 @@
 /*
- * Unit tests of master/logfmt.c: every macro of 3proxy-language.md 2.1, the
- * "-CHARS+R" filter prefix, G versus local time, %X-YT, and the HowTo's
- * Squid and Apache formats on one fixed record.
+ * Unit tests of master/logfmt.c: every macro of docs/portcullis.cfg.5 LOG
+ * FORMAT, the "-CHARS+R" filter prefix, G versus local time, %X-YT, and the
+ * HowTo's Squid and Apache formats on one fixed record.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>

@@ -151,7 +151,7 @@ test_archiver_arg(void)
 	CHECK_STREQ(out, "/l/a.1");
 	CHECK_EQ_INT(archiver_arg("%A", "/l/a.1", "gz", out, sizeof(out)), 0);
 	CHECK_STREQ(out, "/l/a.1.gz");
-	/* decision 18: inside a word too */
+	/* docs/3proxy-differences.md, decision 18: inside a word too */
 	CHECK_EQ_INT(archiver_arg("--out=%A", "f", "zip", out, sizeof(out)), 0);
 	CHECK_STREQ(out, "--out=f.zip");
 	CHECK_EQ_INT(archiver_arg("%%F %f %", "f", "gz", out, sizeof(out)), 0);

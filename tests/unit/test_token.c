@@ -1,5 +1,5 @@
-/* Unit tests of the tokenizer (conf/token.c): 3proxy-language.md 3.1-3.2
- * and decisions 21 and 25. */
+/* Unit tests of the tokenizer (conf/token.c): docs/portcullis.cfg.5
+ * LEXICAL RULES and docs/3proxy-differences.md decisions 21 and 25. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -145,7 +145,8 @@ test_comments(void)
 	CHECK_STREQ(split("\r"), "");
 	CHECK_STREQ(warnings(), "");
 
-	/* decision 21: '#' starting a word ends the line, warned once */
+	/* docs/3proxy-differences.md, decision 21: '#' starting a word
+	 * ends the line, warned once */
 	hash_warned = false;
 	CHECK_STREQ(split("allow * # note"), "allow|*");
 	CHECK_STREQ(warnings(), "t.cfg:7: warning: '#' after whitespace "

@@ -249,8 +249,8 @@ acl_check(struct request_state *r, const char *user)
 }
 
 /* The bandwidth pipes and connection limits of the allowed request (also
- * with `auth none`: limits apply without an ACL, decision 3); 10 when a
- * connlim refuses it. */
+ * with `auth none`: limits apply without an ACL: docs/3proxy-differences.md,
+ * decision 3); 10 when a connlim refuses it. */
 static int
 select_limits(struct request_state *r)
 {

@@ -1,6 +1,6 @@
 /*
  * Error replies of the HTTP proxy: the status for a %E code (3proxy's
- * mapping, 3proxy-language.md 2.3, plus our 5xx parse codes from
+ * mapping, docs/portcullis.8, ACCESS LOG, plus our 5xx parse codes from
  * http_parse.h) and the small HTML page sent before closing.
  */
 #ifndef PC_WORKER_HTTP_ERROR_H
