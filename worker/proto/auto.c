@@ -64,7 +64,7 @@ auto_start(struct conn *c)
 	if (pick(c))
 		return;
 	if (ev_io_add(&c->cio, c->cfd, EPOLLIN, auto_io, c) != 0) {
-		conn_close(c, 90);
+		conn_close(c, PC_E_SYSTEM);
 		return;
 	}
 	ev_timer_start(&c->timer,

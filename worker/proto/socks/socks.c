@@ -388,7 +388,7 @@ socks_io(struct ev_io *io, uint32_t revents)
 		if (revents & (EPOLLERR | EPOLLHUP))
 			conn_close(c, SOCKS_E_SHORT);
 		else if (ev_io_mod(&c->cio, 0) != 0)
-			conn_close(c, 90);
+			conn_close(c, PC_E_SYSTEM);
 		return;
 	}
 	n = read(c->cfd, st->buf + st->len, sizeof(st->buf) - st->len);
