@@ -7,6 +7,9 @@
  *
  * Lines go to stderr as "portcullis[PID]: PREFIX: message" where PREFIX names
  * the role ("master", "socks 1/2 gen 3").  log_warn appends strerror(errno).
+ * When stderr is systemd's journal stream (JOURNAL_STREAM), a line is
+ * "<PRIORITY>PREFIX: message" instead: the journal adds name and PID and
+ * keeps the priority (3 fatal, 4 warnings, 6 info, 7 debug).
  */
 #ifndef PC_COMMON_LOG_H
 #define PC_COMMON_LOG_H

@@ -214,6 +214,18 @@ def test_start_serve_reload_stop(ns, tmp_path):
         assert ns.show("ActiveState") == "active"
         assert ns.show("NRestarts") == "0"
 
+        # the journal stream: priorities kept, no second name[pid]
+        def info_lines():
+            return ns.run("journalctl", "--no-pager", "-o", "cat", "-u",
+                          "portcullis", "-p", "6").stdout
+        assert wait_for(lambda: "generation 2 started" in info_lines(), 10)
+        info = info_lines()
+        warn = ns.run("journalctl", "--no-pager", "-o", "cat", "-u",
+                      "portcullis", "-p", "4").stdout
+        assert "master: generation 2 started" in info, info
+        assert "generation 2 started" not in warn, warn
+        assert "portcullis[" not in info, info
+
         # stop: clean exit, nothing of portcullis left in the namespace
         ns.run("systemctl", "stop", "portcullis", timeout=90)
         assert ns.show("ActiveState") == "inactive"
