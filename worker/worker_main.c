@@ -85,12 +85,40 @@ on_stats(struct pc_msg_stats *out)
 	out->draining = draining;
 }
 
+/* PORTCULLIS_NOFILE=N (tests of the descriptor reserve): the worker's
+ * limit is N instead of the hard limit; true when it was applied. */
+static bool
+nofile_cap(struct rlimit *rl)
+{
+	const char   *v = getenv("PORTCULLIS_NOFILE");
+	char         *end;
+	unsigned long n;
+
+	if (v == NULL || *v == '\0')
+		return false;
+	n = strtoul(v, &end, 10);
+	if (*end != '\0' || n < 64 || n > rl->rlim_max) {
+		log_warnx("PORTCULLIS_NOFILE=%s ignored (64 up to the hard "
+		    "limit)", v);
+		return false;
+	}
+	rl->rlim_cur = n;
+	if (setrlimit(RLIMIT_NOFILE, rl) != 0) {
+		log_warn("setrlimit NOFILE %lu", n);
+		return false;
+	}
+	log_warnx("PORTCULLIS_NOFILE: descriptor limit %lu (tests only)", n);
+	return true;
+}
+
 static void
 raise_fd_limit(int privileged)
 {
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (nofile_cap(&rl))
 		return;
 	if (privileged && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < FD_WANT) {
 		struct rlimit want = { FD_WANT, FD_WANT };

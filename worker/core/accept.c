@@ -6,10 +6,26 @@
  * the listener, and looks again when one of its own connections closes
  * or, for the places its siblings give back, every RETRY_MS.  Waiting
  * clients stay in the kernel's backlog, as with 3proxy.
+ *
+ * Two more reasons to let the siblings take a client (issue 14 item 8):
+ * - a descriptor reserve: a worker stops accepting while fewer than
+ *   FD_RESERVE descriptors would be left (each client needs an upstream
+ *   socket, splice pipes, maybe a DNS socket: accepting it anyway ends
+ *   in 502/code 11 while a sibling has hundreds free);
+ * - balance: EPOLLEXCLUSIVE wakes whichever worker sleeps, and the one
+ *   that accepts bursts gets most (35:1 seen with 2,000 idle tunnels over
+ *   4 workers).  A worker holding more than the pool's mean plus
+ *   BALANCE_SLACK stops polling for RETRY_MS after each client, so the
+ *   others are woken instead.  It still takes one client per RETRY_MS, so
+ *   a pool whose lighter workers cannot accept is never stuck.
+ * One listening socket stays (no SO_REUSEPORT per worker): a reload keeps
+ * the socket and its backlog, and a draining worker's queue would be lost
+ * with a socket of its own.
  */
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,8 +33,10 @@
 #include "worker/core/accept.h"
 #include "worker/core/conn_life.h"
 
-#define ACCEPT_BURST 64
-#define RETRY_MS     20
+#define ACCEPT_BURST  64
+#define RETRY_MS      20
+#define FD_RESERVE    32   /* descriptors kept for the clients we have */
+#define BALANCE_SLACK 16   /* connections above the pool's mean */
 
 static struct ev_io lio;
 static int          lfd = -1;
@@ -29,6 +47,10 @@ static uint32_t    *shared;     /* its live count, all workers; NULL:
                                    this worker alone (no master map) */
 static bool         paused;
 static struct ev_timer retry;
+static unsigned     fd_limit;   /* RLIMIT_NOFILE, 0 = unknown */
+static unsigned     fd_base;    /* in use before the first client */
+static int          last_fd;    /* the last accepted one: all below it
+                                   are open (lowest-free allocation) */
 
 static void on_listen(struct ev_io *io, uint32_t revents);
 
@@ -69,12 +91,43 @@ unreserve(void)
 		(void)__atomic_fetch_sub(shared, 1, __ATOMIC_RELEASE);
 }
 
+/* Fewer than FD_RESERVE descriptors would be left after one more
+ * client: two per connection (client, server) over what was open at the
+ * start, or more when the last accepted descriptor says so. */
+static bool
+fds_short(void)
+{
+	unsigned used = fd_base + 2 * conn_active_count();
+
+	if (fd_limit == 0)
+		return false;
+	if (last_fd >= 0 && (unsigned)last_fd + 1 > used)
+		used = (unsigned)last_fd + 1;
+	return used + 2 + FD_RESERVE > fd_limit;
+}
+
+/* Holding more than the pool's mean plus the slack (and a tenth). */
+static bool
+busier(void)
+{
+	uint32_t n = wctx.svc->workers, mean, mine;
+
+	if (shared == NULL || n <= 1)
+		return false;
+	mean = __atomic_load_n(shared, __ATOMIC_ACQUIRE) / n;
+	mine = conn_active_count();
+	return mine > mean + BALANCE_SLACK + mean / 10;
+}
+
 static void
 on_retry(struct ev_timer *t)
 {
 	(void)t;
-	if (lfd >= 0 && paused)
-		set_paused(false);    /* on_listen looks at the count again */
+	if (lfd < 0 || !paused)
+		return;
+	if (fds_short())     /* a close resumes it (on_close) */
+		return;
+	set_paused(false);   /* on_listen looks at the counts again */
 }
 
 static void
@@ -83,6 +136,14 @@ full(void)
 	set_paused(true);
 	if (shared != NULL)
 		ev_timer_start(&retry, RETRY_MS, on_retry, NULL);
+}
+
+/* Let the siblings take the next clients for a while. */
+static void
+yield(void)
+{
+	set_paused(true);
+	ev_timer_start(&retry, RETRY_MS, on_retry, NULL);
 }
 
 static void
@@ -115,6 +176,14 @@ on_listen(struct ev_io *io, uint32_t revents)
 		socklen_t               plen = sizeof(peer);
 		int                     fd;
 
+		if (fds_short()) {
+			set_paused(true);     /* resumes when one closes */
+			return;
+		}
+		if (i > 0 && busier()) {  /* one client per wake at least */
+			yield();
+			return;
+		}
 		if (!reserve()) {
 			full();
 			return;
@@ -129,6 +198,7 @@ on_listen(struct ev_io *io, uint32_t revents)
 			}
 			return;     /* EAGAIN: another worker took it */
 		}
+		last_fd = fd;
 		accept_one(fd, &peer);
 		if (lfd < 0)        /* a protocol drained us meanwhile */
 			return;
@@ -138,8 +208,32 @@ on_listen(struct ev_io *io, uint32_t revents)
 static void
 on_close(void)
 {
-	if (paused && lfd >= 0)
+	/* the descriptors freed may be any: the next accept tells again */
+	last_fd = -1;
+	if (paused && lfd >= 0 && !fds_short() &&
+	    !(ev_timer_armed(&retry) && busier()))
 		set_paused(false);
+}
+
+/* The limit, and what is open now: the lowest free descriptor (all below
+ * it are open) plus a few for what may sit above it (the IPC socket and
+ * listener the master passed, c-ares' sockets later). */
+static void
+fd_init(void)
+{
+	struct rlimit rl;
+	int           probe;
+
+	fd_limit = 0;
+	last_fd = -1;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > (1u << 30))
+		return;
+	fd_limit = (unsigned)rl.rlim_cur;
+	probe = fcntl(0, F_DUPFD_CLOEXEC, 0);
+	fd_base = (probe >= 0 ? (unsigned)probe : 0) + 8;
+	if (probe >= 0)
+		close(probe);
 }
 
 int
@@ -158,6 +252,7 @@ accept_init(int listen_fd)
 		pc_addr_from_sockaddr(&laddr, (struct sockaddr *)&ss);
 		laddr_fixed = !pc_addr_is_any(&laddr);
 	}
+	fd_init();
 	conn_set_close_hook(on_close);
 	if (ev_io_add(&lio, lfd, EPOLLIN | EPOLLEXCLUSIVE, on_listen, NULL)
 	    != 0) {
