@@ -10,7 +10,7 @@
  * Names: PC_E_* for the codes every service can log (0-100), and the
  * service's prefix for its own range (TLSPR_E_ 300s (TLSPR_E_BASE + the
  * tls_hello.h TLS_E_ value), SOCKS_E_ 400s, HTTP_E_ 500s and 999,
- * POP3_E_ and SMTP_E_ 600s, FTP_E_ 700/780 and 800s, DNSPR_E_, AUTO_E_).
+ * POP3_E_, SMTP_E_ and IMAP_E_ 600s, FTP_E_ 700/780 and 800s, DNSPR_E_, AUTO_E_).
  *
  * One return convention, for every function that can fail with a code:
  *   - a parser of untrusted bytes (worker/wire/) returns the length of the
@@ -113,6 +113,14 @@
 	X(SMTP_E_SEND,        673)   /* a command could not be sent */      \
 	X(SMTP_E_NOMECH,      674)   /* neither AUTH PLAIN nor LOGIN */     \
 	X(SMTP_E_AUTH,        680)   /* server refused the login */         \
+	X(IMAP_E_GREETING,    691)   /* the proxy's greeting not sent */    \
+	X(IMAP_E_NOLOGIN,     692)   /* no login: closed, stalled, bad line */ \
+	X(IMAP_E_ARGS,        693)   /* LOGIN/AUTHENTICATE data malformed */ \
+	X(IMAP_E_LOGIN,       694)   /* the name is not name@server[:port] */ \
+	X(IMAP_E_SERVER,      695)   /* server closed, stalled, overlong */ \
+	X(IMAP_E_REFUSED,     696)   /* greeting not "* OK" (or a loop) */  \
+	X(IMAP_E_CAPS,        697)   /* server's CAPABILITY failed */       \
+	X(IMAP_E_AUTH,        699)   /* login not sent or not continued */  \
 	X(FTP_E_HTTP_LOGIN,   700)   /* ftp:// login refused          401 */ \
 	X(FTP_E_HTTP_DATA,    780)   /* ftp:// no such file / refused 404 */ \
 	X(FTP_E_NOUSER,       801)   /* no login: closed, stalled, too many */ \

@@ -191,6 +191,10 @@ option(struct conf_state *st, struct pc_service *svc, const char *o,
 			    "are", v);
 		svc->tls_check = (uint8_t)(v[0] - '0');
 		return 0;
+	case 'x':   /* imapp -x: no STARTTLS, which is never offered here */
+		if (*v != '\0' || svc->type != PC_SVC_IMAPP)
+			break;
+		return 0;
 	case 'r':
 		return opt_connback(st, svc, o, v);
 	case 'R':
@@ -290,6 +294,7 @@ snapshot(struct conf_state *st, struct pc_service *svc, char *cmd)
 	    strcmp(cmd, "admin") == 0 ? PC_SVC_ADMIN :
 	    strcmp(cmd, "tlspr") == 0 ? PC_SVC_TLSPR :
 	    strcmp(cmd, "auto") == 0 ? PC_SVC_AUTO :
+	    strcmp(cmd, "imapp") == 0 ? PC_SVC_IMAPP :
 	    strcmp(cmd, "dnspr") == 0 ? PC_SVC_DNSPR : PC_SVC_TCPPM;
 	if (tlspr_part(svc))
 		svc->target_port = 443;         /* tlspr.8: -P default */

@@ -72,6 +72,7 @@ static const struct cmd cmds[] = {
 	{ "tcppm",       0, MANY, cmd_service },
 	{ "tlspr",       0, MANY, cmd_service },
 	{ "auto",        0, MANY, cmd_service },
+	{ "imapp",       0, MANY, cmd_service },
 	{ "udppm",       0, MANY, cmd_service },
 	{ "dnspr",       0, MANY, cmd_service },
 	{ "timeouts",    1, PC_NTIMEOUTS, cmd_timeouts },
@@ -81,8 +82,6 @@ static const struct cmd cmds[] = {
 };
 
 static const char *const unsupported[] = {
-	/* services */
-	"imapp",
 	/* general commands */
 	"authnserver", "backlog", "delimchar", "dialer",
 	"filtermaxsize", "force", "logdump", "maxseg", "noforce", "plugin",

@@ -260,6 +260,7 @@ event_name(enum pc_svc_type t)
 	case PC_SVC_ADMIN: return "ADMIN";
 	case PC_SVC_TLSPR: return "TLSPR";
 	case PC_SVC_AUTO:  return "AUTO";
+	case PC_SVC_IMAPP: return "IMAPP";
 	default:           return "SERVR";
 	}
 }

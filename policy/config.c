@@ -16,6 +16,7 @@ static const char *const svc_names[PC_SVC__COUNT] = {
 	[PC_SVC_ADMIN] = "admin",
 	[PC_SVC_TLSPR] = "tlspr",
 	[PC_SVC_AUTO] = "auto",
+	[PC_SVC_IMAPP] = "imapp",
 };
 
 bool
@@ -52,6 +53,8 @@ pc_svc_default_port(enum pc_svc_type t)
 		return 80;
 	case PC_SVC_TLSPR:
 		return 1443;  /* tlspr.8 */
+	case PC_SVC_IMAPP:
+		return 143;
 	case PC_SVC_AUTO:
 		return 8080;  /* 3proxy's proxymain.c */
 	default:

@@ -30,6 +30,7 @@ enum pc_svc_type {
 	PC_SVC_ADMIN,
 	PC_SVC_TLSPR,
 	PC_SVC_AUTO,
+	PC_SVC_IMAPP,
 	PC_SVC__COUNT
 };
 

@@ -909,7 +909,6 @@ static void
 test_refused(void)
 {
 	static const char *const later[] = {
-		"imapp",
 		"logdump", "delimchar",
 		"radius", "authnserver", "dialer",
 		"writable", "plugin", "filtermaxsize", "force",

@@ -18,6 +18,7 @@ extern const struct proto proto_smtp;   /* worker/proto/smtp.c */
 extern const struct proto proto_admin;  /* worker/proto/admin/admin.c */
 extern const struct proto proto_tlspr;  /* worker/proto/tlspr.c */
 extern const struct proto proto_auto;   /* worker/proto/auto.c */
+extern const struct proto proto_imap;   /* worker/proto/imap.c */
 
 /* The protocol of a service type (PC_SVC_*), or NULL. */
 const struct proto *proto_for_service(int type);

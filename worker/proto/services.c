@@ -30,6 +30,8 @@ proto_for_service(int type)
 		return &proto_tlspr;
 	case PC_SVC_AUTO:
 		return &proto_auto;
+	case PC_SVC_IMAPP:
+		return &proto_imap;
 	default:
 		return NULL;
 	}

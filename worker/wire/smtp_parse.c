@@ -140,7 +140,7 @@ parse_server(const uint8_t *p, size_t n, struct smtp_login *l)
 {
 	struct text_host h;
 
-	if (text_hostport(p, n, TEXT_HP_NAMES | TEXT_HP_BARE_V6, SMTP_PORT,
+	if (text_hostport(p, n, TEXT_HP_NAMES | TEXT_HP_BARE_V6, l->port,
 	    &h) != 0)
 		return -1;
 	l->port = h.port;
@@ -150,11 +150,18 @@ parse_server(const uint8_t *p, size_t n, struct smtp_login *l)
 int
 smtp_parse_login(const char *s, size_t n, struct smtp_login *l)
 {
+	return mail_parse_login(s, n, SMTP_PORT, l);
+}
+
+int
+mail_parse_login(const char *s, size_t n, uint16_t dport,
+    struct smtp_login *l)
+{
 	const uint8_t *p = (const uint8_t *)s, *at = NULL;
 
 	memset(l->user, 0, sizeof(l->user));
 	memset(l->host, 0, sizeof(l->host));
-	l->port = SMTP_PORT;
+	l->port = dport;
 	for (size_t i = n; i > 0 && at == NULL; i--)
 		if (p[i - 1] == '@')
 			at = p + i - 1;
@@ -163,7 +170,7 @@ smtp_parse_login(const char *s, size_t n, struct smtp_login *l)
 	    parse_server(at + 1, (size_t)(p + n - at) - 1, l) != 0) {
 		memset(l->user, 0, sizeof(l->user));
 		memset(l->host, 0, sizeof(l->host));
-		l->port = SMTP_PORT;
+		l->port = dport;
 		return -SMTP_E_LOGIN;
 	}
 	return 0;
@@ -173,7 +180,7 @@ smtp_parse_login(const char *s, size_t n, struct smtp_login *l)
 #define PLAIN_MAX (3 * (SMTP_NAME_MAX + 1))
 
 static int
-split_plain(const char *m, size_t len, struct smtp_login *l)
+split_plain(const char *m, size_t len, uint16_t dport, struct smtp_login *l)
 {
 	const char *z1 = memchr(m, '\0', len), *z2;
 	size_t      nlen, plen;
@@ -188,7 +195,7 @@ split_plain(const char *m, size_t len, struct smtp_login *l)
 	if (plen == 0 || plen > SMTP_NAME_MAX ||
 	    memchr(z2 + 1, '\0', plen) != NULL)
 		return -SMTP_E_DECODE;
-	if (smtp_parse_login(z1 + 1, nlen, l) != 0)
+	if (mail_parse_login(z1 + 1, nlen, dport, l) != 0)
 		return -SMTP_E_LOGIN;
 	memcpy(l->pass, z2 + 1, plen);
 	l->pass[plen] = '\0';
@@ -198,21 +205,28 @@ split_plain(const char *m, size_t len, struct smtp_login *l)
 int
 smtp_decode_plain(const uint8_t *p, size_t n, struct smtp_login *l)
 {
+	return mail_decode_plain(p, n, SMTP_PORT, l);
+}
+
+int
+mail_decode_plain(const uint8_t *p, size_t n, uint16_t dport,
+    struct smtp_login *l)
+{
 	char m[PLAIN_MAX + 1];
 	long len;
 	int  rc;
 
 	memset(l, 0, sizeof(*l));
-	l->port = SMTP_PORT;
+	l->port = dport;
 	n = text_trim(p, n);
 	if (n == 1 && p[0] == '*')
 		return 1;
 	len = http_base64_decode((const char *)p, n, (uint8_t *)m, PLAIN_MAX);
-	rc = len < 0 ? -SMTP_E_DECODE : split_plain(m, (size_t)len, l);
+	rc = len < 0 ? -SMTP_E_DECODE : split_plain(m, (size_t)len, dport, l);
 	explicit_bzero(m, sizeof(m));
 	if (rc != 0) {
 		memset(l, 0, sizeof(*l));
-		l->port = SMTP_PORT;
+		l->port = dport;
 	}
 	return rc;
 }
@@ -335,19 +349,30 @@ b64_crlf(const uint8_t *in, size_t n, char *out, size_t cap)
 size_t
 smtp_auth_plain(const char *user, const char *pass, char *out, size_t cap)
 {
+	size_t k;
+
+	if (cap < 12)
+		return 0;
+	memcpy(out, "AUTH PLAIN ", 11);
+	k = mail_plain_line(user, pass, out + 11, cap - 11);
+	return k == 0 ? 0 : k + 11;
+}
+
+size_t
+mail_plain_line(const char *user, const char *pass, char *out, size_t cap)
+{
 	uint8_t raw[2 * SMTP_NAME_MAX + 2];
 	size_t  ul = strlen(user), pl = strlen(pass), k;
 
-	if (ul > SMTP_NAME_MAX || pl > SMTP_NAME_MAX || cap < 12)
+	if (ul > SMTP_NAME_MAX || pl > SMTP_NAME_MAX)
 		return 0;
 	raw[0] = '\0';
 	memcpy(raw + 1, user, ul);
 	raw[ul + 1] = '\0';
 	memcpy(raw + ul + 2, pass, pl);
-	memcpy(out, "AUTH PLAIN ", 11);
-	k = b64_crlf(raw, ul + pl + 2, out + 11, cap - 11);
+	k = b64_crlf(raw, ul + pl + 2, out, cap);
 	explicit_bzero(raw, sizeof(raw));
-	return k == 0 ? 0 : k + 11;
+	return k;
 }
 
 size_t

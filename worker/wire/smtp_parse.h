@@ -87,6 +87,17 @@ unsigned smtp_ehlo_mechs(const uint8_t *p, size_t n);
  * "220 Proxy" (the gateway would talk to itself), else -SMTP_E_REFUSED. */
 int  smtp_check_greeting(const uint8_t *p, size_t n, int code);
 
+/* The same for another mail protocol whose login names port dport when
+ * it names none (imapp: 143). */
+int  mail_parse_login(const char *s, size_t n, uint16_t dport,
+	    struct smtp_login *l);
+int  mail_decode_plain(const uint8_t *p, size_t n, uint16_t dport,
+	    struct smtp_login *l);
+/* "base64(NUL user NUL pass)\r\n" (a SASL PLAIN response); 0 when it
+ * does not fit. */
+size_t mail_plain_line(const char *user, const char *pass, char *out,
+	    size_t cap);
+
 /* "AUTH PLAIN base64(NUL user NUL pass)\r\n"; 0 when it does not fit. */
 size_t smtp_auth_plain(const char *user, const char *pass, char *out,
 	    size_t cap);
