@@ -1,4 +1,4 @@
-/* Allocation wrappers for setup code: out of memory is fatal there. */
+/* Allocation wrappers: the out-of-memory rule is in xmalloc.h. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,4 +69,11 @@ xasprintf(char **ret, const char *fmt, ...)
 	if (n < 0)
 		fatalx("out of memory");
 	return n;
+}
+
+int
+pc_strdup_opt(char **dst, const char *s)
+{
+	*dst = s != NULL ? strdup(s) : NULL;
+	return s != NULL && *dst == NULL ? -1 : 0;
 }

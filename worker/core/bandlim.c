@@ -84,7 +84,7 @@ connlim_acquire(const struct pc_acl_req *q, struct bl_set *held)
 		if (l->period != 0) {
 			if (!rate_admit(st, l)) {
 				connlim_release(held);
-				return 10;
+				return PC_E_LIMIT;
 			}
 			continue;
 		}
@@ -92,7 +92,7 @@ connlim_acquire(const struct pc_acl_req *q, struct bl_set *held)
 		    (int64_t)l->rate || held->n == PC_BL_MAX) {
 			__atomic_sub_fetch(&st->active, 1, __ATOMIC_RELAXED);
 			connlim_release(held);
-			return 10;
+			return PC_E_LIMIT;
 		}
 		held->idx[held->n++] = (uint16_t)i;
 	}

@@ -81,28 +81,29 @@ conn_new_slot(int cfd, const struct pc_addr *client,
 }
 
 static void
-set_str(char **dst, const char *s)
+set_str(struct conn *c, char **dst, const char *s)
 {
 	free(*dst);
-	*dst = s != NULL ? xstrdup(s) : NULL;
+	if (pc_strdup_opt(dst, s) != 0)
+		c->field_nomem = true;
 }
 
 void
 conn_set_user(struct conn *c, const char *user)
 {
-	set_str(&c->user, user);
+	set_str(c, &c->user, user);
 }
 
 void
 conn_set_host(struct conn *c, const char *host)
 {
-	set_str(&c->host, host);
+	set_str(c, &c->host, host);
 }
 
 void
 conn_set_text(struct conn *c, const char *text)
 {
-	set_str(&c->text, text);
+	set_str(c, &c->text, text);
 }
 
 static void
@@ -126,7 +127,7 @@ conn_log(struct conn *c, int code)
 		rec.t_ms = now;
 		rec.dur_ms = now > c->start_ms ?
 		    (uint32_t)(now - c->start_ms) : 0;
-		rec.code = (uint32_t)code;
+		rec.code = (uint32_t)(c->field_nomem ? PC_E_NOMEM : code);
 		rec.svc = wctx.svc_idx;
 		rec.hops = c->hops;
 		memcpy(rec.svcname, c->svcname, sizeof(rec.svcname));
@@ -142,6 +143,7 @@ conn_log(struct conn *c, int code)
 		copy_field(rec.text, sizeof(rec.text), c->text);
 		ipc_log(&rec);
 	}
+	c->field_nomem = false;
 	c->bytes_in = c->bytes_out = 0;
 	c->start_ms = now;
 }

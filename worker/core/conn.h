@@ -54,6 +54,8 @@ struct conn {
 	                                 close logs nothing more */
 	bool            lingering;    /* conn_linger: reading to EOF */
 	bool            released;     /* proto->release ran */
+	bool            field_nomem;  /* a conn_set_* copy failed: the next
+	                                 record carries PC_E_NOMEM */
 	int             dead_cfd;     /* closed client socket, closed for
 	                                 real at the end of the turn */
 	uint64_t        start_ms;     /* wall clock at accept or request start */
@@ -86,7 +88,9 @@ struct conn {
 	struct conn    *next, *prev;  /* worker's list of live connections */
 };
 
-/* Setters copy their argument (NULL clears). */
+/* Setters copy their argument (NULL clears); a copy that fails for lack
+ * of memory leaves the field empty and the next record logs PC_E_NOMEM
+ * (common/xmalloc.h). */
 void conn_set_user(struct conn *c, const char *user);
 void conn_set_host(struct conn *c, const char *host);
 void conn_set_text(struct conn *c, const char *text);

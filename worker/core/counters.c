@@ -41,7 +41,7 @@ counters_admit(const struct pc_acl_req *q, struct ct_set *in,
 			continue;
 		}
 		if (used_up(c))
-			return 10;
+			return PC_E_LIMIT;
 		if (d_in && !stop_in && in->n < PC_BL_MAX)
 			in->idx[in->n++] = (uint16_t)i;
 		if (d_out && !stop_out && out->n < PC_BL_MAX)

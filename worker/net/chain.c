@@ -235,7 +235,11 @@ hop_resolved(void *arg, enum pc_ecode status, const struct pc_addr *addrs,
 	struct chain *ch = arg;
 
 	ch->dq = NULL;
-	if (status != 0 || n == 0) {
+	if (status == PC_E_NOMEM) {
+		finish(ch, PC_E_NOMEM);
+		return;
+	}
+	if (status != PC_E_OK || n == 0) {
 		failed(ch, PC_E_RESOLVE);
 		return;
 	}
@@ -392,9 +396,15 @@ talk(struct chain *ch)
 		if (user != NULL) {
 			char b[700];
 
+			bool nomem = false;
+
 			if (chain_msg_basic(b, sizeof(b), user, pass) != 0)
-				ch->c->parent_auth = xstrdup(b);
+				nomem = (ch->c->parent_auth = strdup(b)) == NULL;
 			explicit_bzero(b, sizeof(b));
+			if (nomem) {
+				finish(ch, PC_E_NOMEM);
+				return;
+			}
 		}
 		finish(ch, PC_E_OK);
 		return;
@@ -694,21 +704,26 @@ struct chain *
 chain_start(struct conn *c, const struct pc_acl_rule *rule,
     const struct chain_target *t, chain_cb *cb, void *arg)
 {
-	struct chain *ch = xcalloc(1, sizeof(*ch));
+	struct chain *ch = calloc(1, sizeof(*ch));
 
+	if (ch == NULL)
+		return NULL;
+	ch->fd = -1;
+	if (pc_strdup_opt(&ch->host, t->host) != 0 ||
+	    pc_strdup_opt(&ch->user, t->user) != 0 ||
+	    pc_strdup_opt(&ch->pass, t->pass) != 0) {
+		chain_cancel(ch);
+		return NULL;
+	}
 	ch->c = c;
 	ch->cb = cb;
 	ch->arg = arg;
 	ch->rule = rule;
-	ch->host = t->host != NULL ? xstrdup(t->host) : NULL;
-	ch->user = t->user != NULL ? xstrdup(t->user) : NULL;
-	ch->pass = t->pass != NULL ? xstrdup(t->pass) : NULL;
 	ch->addr = t->addr;
 	ch->addr.port = 0;
 	ch->port = t->port;
 	ch->proxyform = t->proxyform;
 	ch->http_tunnel = t->http_tunnel;
-	ch->fd = -1;
 	c->via_http_parent = false;
 	if (c->parent_auth != NULL) {
 		explicit_bzero(c->parent_auth, strlen(c->parent_auth));

@@ -45,7 +45,7 @@ typedef void chain_cb(void *arg, enum pc_ecode code);
  * connected stream to the target (c->remote = the first hop, c->ext set,
  * c->via_http_parent and c->parent_auth set for an `http` last hop), or
  * cb(arg, code).  cb is never called before chain_start returns.  The
- * strings of t are copied. */
+ * strings of t are copied.  NULL when out of memory (cb not called). */
 struct chain *chain_start(struct conn *c, const struct pc_acl_rule *rule,
 	    const struct chain_target *t, chain_cb *cb, void *arg);
 void chain_cancel(struct chain *ch);   /* no callback afterwards */

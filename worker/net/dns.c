@@ -336,7 +336,10 @@ dns_resolve(const char *name, enum pc_family_pref pref, dns_cb *cb,
 		cb(arg, PC_E_RESOLVE, NULL, 0);
 		return NULL;
 	}
-	q = xcalloc(1, sizeof(*q));
+	if ((q = calloc(1, sizeof(*q))) == NULL) {
+		cb(arg, PC_E_NOMEM, NULL, 0);
+		return NULL;
+	}
 	q->cb = cb;
 	q->arg = arg;
 	q->pref = pref;
@@ -383,7 +386,10 @@ dns_forward(const uint8_t *query, size_t n, dns_raw_cb *cb, void *arg)
 
 	if (!ready || n < 12 || n > 65535)
 		return NULL;
-	q = xcalloc(1, sizeof(*q));
+	if ((q = calloc(1, sizeof(*q))) == NULL) {
+		cb(arg, PC_E_NOMEM, NULL, 0);
+		return NULL;
+	}
 	q->rawcb = cb;
 	q->arg = arg;
 	in_send = true;

@@ -9,7 +9,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "common/xmalloc.h"
 #include "worker/core/ev.h"
 #include "worker/net/nbname.h"
 #include "worker/wire/nbname_msg.h"
@@ -71,12 +70,14 @@ struct nbname_query *
 nbname_start(const struct pc_addr *client, uint32_t timeout_ms, nbname_cb *cb,
     void *arg)
 {
-	struct nbname_query    *q = xcalloc(1, sizeof(*q));
+	struct nbname_query    *q = calloc(1, sizeof(*q));
 	struct pc_addr          a = *client;
 	struct sockaddr_storage ss;
 	socklen_t               len;
 	uint8_t                 query[NBNAME_QUERY_LEN];
 
+	if (q == NULL)
+		return NULL;
 	q->cb = cb;
 	q->arg = arg;
 	q->fd = -1;

@@ -18,7 +18,7 @@ struct nbname_query;
 typedef void nbname_cb(void *arg, const char *name);
 
 /* cb(arg, name) runs once, from the event loop, never before this
- * returns. */
+ * returns.  NULL when out of memory (cb not called). */
 struct nbname_query *nbname_start(const struct pc_addr *client,
 	    uint32_t timeout_ms, nbname_cb *cb, void *arg);
 void nbname_cancel(struct nbname_query *q);   /* no callback afterwards */

@@ -303,7 +303,10 @@ cache_done(void *arg, uint32_t code, const char *user)
 	r->auth_id = 0;
 	r->cache_asked = true;
 	if (code == PC_E_OK && user[0] != '\0') {
-		r->cache_user = xstrdup(user);
+		if ((r->cache_user = strdup(user)) == NULL) {
+			finish(r, PC_E_NOMEM);
+			return;
+		}
 		conn_set_user(r->c, user);
 	} else if (code >= PC_E_LIMIT) {
 		finish(r, (int)code);
@@ -323,7 +326,10 @@ nb_done(void *arg, const char *name)
 	r->nbq = NULL;
 	r->nb_asked = true;
 	if (name[0] != '\0') {
-		r->nb_user = xstrdup(name);
+		if ((r->nb_user = strdup(name)) == NULL) {
+			finish(r, PC_E_NOMEM);
+			return;
+		}
 		conn_set_user(r->c, name);
 	}
 	step(r);
@@ -355,8 +361,8 @@ resolved(void *arg, enum pc_ecode status, const struct pc_addr *addrs, size_t n)
 	struct request_state *r = arg;
 
 	r->dq = NULL;
-	if (status != 0 || n == 0) {
-		finish(r, PC_E_RESOLVE);
+	if (status != PC_E_OK || n == 0) {
+		finish(r, status == PC_E_NOMEM ? PC_E_NOMEM : PC_E_RESOLVE);
 		return;
 	}
 	if (n > DNS_MAX_ADDRS)
@@ -397,6 +403,8 @@ start_chain(struct request_state *r)
 	t.http_tunnel = r->http_tunnel;
 	r->chain = chain_start(r->c,
 	    &wctx.cfg->acls[wctx.svc->acl].rules[r->rule], &t, chain_done, r);
+	if (r->chain == NULL)
+		finish(r, PC_E_NOMEM);
 }
 
 /* Runs the chain from r->method; each async step re-enters here. */
@@ -437,6 +445,8 @@ step(struct request_state *r)
 		if (m == PC_AUTH_NBNAME && !r->nb_asked) {
 			r->nbq = nbname_start(&r->c->client, NBNAME_WAIT_MS,
 			    nb_done, r);
+			if (r->nbq == NULL)
+				finish(r, PC_E_NOMEM);
 			return;
 		}
 		if (!r->resolved) {
@@ -501,9 +511,13 @@ step(struct request_state *r)
 void
 request_start(struct conn *c, const struct target_req *t, request_cb *cb)
 {
-	struct request_state *r = xcalloc(1, sizeof(*r));
+	struct request_state *r = calloc(1, sizeof(*r));
 
 	request_cancel(c);
+	if (r == NULL) {
+		cb(c, PC_E_NOMEM);
+		return;
+	}
 	r->c = c;
 	r->cb = cb;
 	r->op = t->op;
@@ -515,10 +529,13 @@ request_start(struct conn *c, const struct target_req *t, request_cb *cb)
 	r->redirected = t->redirected;
 	r->rule = (size_t)-1;
 	r->fd = -1;
-	r->host = t->host != NULL ? xstrdup(t->host) : NULL;
-	r->user = t->user != NULL ? xstrdup(t->user) : NULL;
-	r->pass = t->pass != NULL ? xstrdup(t->pass) : NULL;
 	c->req_state = r;
+	if (pc_strdup_opt(&r->host, t->host) != 0 ||
+	    pc_strdup_opt(&r->user, t->user) != 0 ||
+	    pc_strdup_opt(&r->pass, t->pass) != 0) {
+		finish(r, PC_E_NOMEM);
+		return;
+	}
 	conn_set_user(c, t->user);
 	c->req = t->addr;
 	c->req.port = t->port;

@@ -98,7 +98,7 @@ resolved(void *arg, enum pc_ecode status, const struct pc_addr *addrs, size_t n)
 	d->dq = NULL;
 	if (status != 0 || n == 0) {
 		set_text(c, &d->q, "");
-		reply_code(c, DNS_RCODE_NXDOMAIN, 100);
+		reply_code(c, DNS_RCODE_NXDOMAIN, PC_E_RESOLVE);
 		return;
 	}
 	pc_addr_ntop(&addrs[0], ip, sizeof(ip));
@@ -117,7 +117,7 @@ forwarded(void *arg, enum pc_ecode status, const uint8_t *a, size_t n)
 
 	d->dq = NULL;
 	if (status != 0 || n < 12 || n > sizeof(buf)) {
-		reply_code(c, DNS_RCODE_SERVFAIL, 100);
+		reply_code(c, DNS_RCODE_SERVFAIL, PC_E_RESOLVE);
 		return;
 	}
 	memcpy(buf, a, n);
@@ -191,7 +191,7 @@ one_query(const struct pc_addr *from, const uint8_t *p, size_t n)
 		return;
 	}
 	if (!dns_ready()) {
-		reply_code(c, DNS_RCODE_SERVFAIL, 100);
+		reply_code(c, DNS_RCODE_SERVFAIL, PC_E_RESOLVE);
 		return;
 	}
 	q = dns_forward(p, n, forwarded, c);

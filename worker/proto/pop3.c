@@ -35,11 +35,11 @@ struct pop3_state {
 };
 
 static const struct linegw_reply errors[] = {
-	{ 1, 1, "-ERR access denied\r\n" },
-	{ 3, 3, "-ERR access denied\r\n" },
-	{ 10, 10, "-ERR access denied\r\n" },
-	{ 4, 8, "-ERR proxy authentication failed\r\n" },
-	{ 100, 100, "-ERR server name not found\r\n" },
+	{ PC_E_DENY, PC_E_DENY, "-ERR access denied\r\n" },
+	{ PC_E_NOMATCH, PC_E_NOMATCH, "-ERR access denied\r\n" },
+	{ PC_E_LIMIT, PC_E_LIMIT, "-ERR access denied\r\n" },
+	{ PC_E_NOCRED, PC_E_BADNT, "-ERR proxy authentication failed\r\n" },
+	{ PC_E_RESOLVE, PC_E_RESOLVE, "-ERR server name not found\r\n" },
 	{ POP3_E_LONG, POP3_E_LONG, "-ERR line too long\r\n" },
 	{ POP3_E_COMMAND, POP3_E_COMMAND,
 	  "-ERR USER name@server[:port] expected\r\n" },

@@ -44,11 +44,12 @@ struct smtp_state {
 static const char ehlo_reply[] = "250-Proxy\r\n250 AUTH PLAIN LOGIN\r\n";
 
 static const struct linegw_reply errors[] = {
-	{ 1, 1, "550 5.7.1 access denied\r\n" },
-	{ 3, 3, "550 5.7.1 access denied\r\n" },
-	{ 10, 10, "550 5.7.1 access denied\r\n" },
-	{ 4, 8, "535 5.7.8 proxy authentication failed\r\n" },
-	{ 100, 100, "554 5.4.4 server name not found\r\n" },
+	{ PC_E_DENY, PC_E_DENY, "550 5.7.1 access denied\r\n" },
+	{ PC_E_NOMATCH, PC_E_NOMATCH, "550 5.7.1 access denied\r\n" },
+	{ PC_E_LIMIT, PC_E_LIMIT, "550 5.7.1 access denied\r\n" },
+	{ PC_E_NOCRED, PC_E_BADNT,
+	  "535 5.7.8 proxy authentication failed\r\n" },
+	{ PC_E_RESOLVE, PC_E_RESOLVE, "554 5.4.4 server name not found\r\n" },
 	{ SMTP_E_DECODE, SMTP_E_DECODE,
 	  "501 5.5.2 cannot decode AUTH data\r\n" },
 	{ SMTP_E_LOGIN, SMTP_E_LOGIN,

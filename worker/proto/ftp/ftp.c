@@ -32,11 +32,11 @@
 #include "worker/wire/text.h"
 
 static const struct linegw_reply errors[] = {
-	{ 1, 1, "530 Access denied by the proxy\r\n" },
-	{ 3, 3, "530 Access denied by the proxy\r\n" },
-	{ 10, 10, "530 Access denied by the proxy\r\n" },
-	{ 4, 8, "530 Proxy authentication failed\r\n" },
-	{ 100, 100, "421 Server name not found\r\n" },
+	{ PC_E_DENY, PC_E_DENY, "530 Access denied by the proxy\r\n" },
+	{ PC_E_NOMATCH, PC_E_NOMATCH, "530 Access denied by the proxy\r\n" },
+	{ PC_E_LIMIT, PC_E_LIMIT, "530 Access denied by the proxy\r\n" },
+	{ PC_E_NOCRED, PC_E_BADNT, "530 Proxy authentication failed\r\n" },
+	{ PC_E_RESOLVE, PC_E_RESOLVE, "421 Server name not found\r\n" },
 	{ FTP_E_LONG, FTP_E_LONG, "500 Line too long\r\n" },
 	{ FTP_E_LOGIN, FTP_E_LOGIN, "530 USER name@server[:port] expected\r\n" },
 	{ FTP_E_SERVER, FTP_E_SERVER, "421 Server not ready\r\n" },

@@ -304,8 +304,12 @@ ftp_data_run(struct ftp_data *d, bool upload, uint32_t idle_s,
 	d->count = count;
 	d->cb = cb;
 	d->arg = arg;
-	if ((d->buf = malloc(DATA_BUF)) == NULL || d->sfd < 0) {
+	if (d->sfd < 0) {
 		finish(d, FTP_E_DATA);
+		return;
+	}
+	if ((d->buf = malloc(DATA_BUF)) == NULL) {
+		finish(d, PC_E_NOMEM);
 		return;
 	}
 	arm(d);

@@ -52,7 +52,7 @@ http_timer(struct ev_timer *t)
 		conn_linger(c, st->in.len == 0 ? PC_E_NOLOG : PC_E_TIMEOUT);
 		break;
 	case HP_EXCHANGE:
-		http_fail(c, 92, true);
+		http_fail(c, PC_E_TIMEOUT, true);
 		break;
 	case HP_CLOSING:
 		conn_close(c, st->close_code);
@@ -282,8 +282,9 @@ op_of(enum http_method m)
 }
 
 /* Credentials from Proxy-Authorization, kept as "user\0pass\0" until the
- * exchange ends (a retry on a fresh server connection needs them). */
-static void
+ * exchange ends (a retry on a fresh server connection needs them).  -1
+ * when out of memory. */
+static int
 take_credentials(struct http_state *st, const char *buf,
     const struct http_req *r)
 {
@@ -298,10 +299,11 @@ take_credentials(struct http_state *st, const char *buf,
 		if (st->redir_cred != NULL) {
 			ul = strlen(st->redir_cred) + 1;
 			pl = strlen(st->redir_cred + ul) + 1;
-			if ((st->cred = malloc(ul + pl)) != NULL)
-				memcpy(st->cred, st->redir_cred, ul + pl);
+			if ((st->cred = malloc(ul + pl)) == NULL)
+				return -1;
+			memcpy(st->cred, st->redir_cred, ul + pl);
 		}
-		return;
+		return 0;
 	}
 	ul = strlen(user) + 1;
 	pl = strlen(pass) + 1;
@@ -310,6 +312,7 @@ take_credentials(struct http_state *st, const char *buf,
 		memcpy(st->cred + ul, pass, pl);
 	}
 	explicit_bzero(pass, sizeof(pass));
+	return st->cred != NULL ? 0 : -1;
 }
 
 static void
@@ -381,9 +384,12 @@ start_request(struct conn *c, const struct http_req *r)
 	/* %n: the name or IPv4 text as the client wrote it (3proxy's
 	 * hostname); an IPv6 literal is bracketed from the address */
 	conn_set_host(c, r->host_v6 ? NULL : st->host);
-	take_credentials(st, buf, r);
+	if (take_credentials(st, buf, r) != 0) {
+		http_fail(c, PC_E_NOMEM, false);
+		return;
+	}
 	if (st->cred == NULL && request_needs_password()) {
-		http_fail(c, 4, false);
+		http_fail(c, PC_E_NOCRED, false);
 		return;
 	}
 	st->in.off = st->in.fwd = r->m.head_len;
@@ -398,7 +404,7 @@ start_request(struct conn *c, const struct http_req *r)
 		st->req_done = st->req_body == HTTP_BODY_NONE;
 		http_chunked_init(&st->req_ck);
 		if ((st->up.p = malloc(http_req_out_size(r))) == NULL) {
-			http_fail(c, 21, false);
+			http_fail(c, PC_E_NOMEM, false);
 			return;
 		}
 		st->up.len = (uint32_t)http_req_build(buf, r, st->client_keep,
@@ -483,7 +489,7 @@ parse_head(struct conn *c)
 		}
 		if (st->in.len == st->in.cap &&
 		    hbuf_grow(&st->in, HTTP_MAX_HEAD) != 0)
-			http_fail(c, 21, false);
+			http_fail(c, PC_E_NOMEM, false);
 		return;
 	}
 	if (n < 0) {
@@ -585,7 +591,7 @@ request_done(struct conn *c, enum pc_ecode code)
 		return;
 	}
 	if (c->via_http_parent && !st->up_proxy && to_proxy_form(c) != 0) {
-		http_fail(c, 21, false);
+		http_fail(c, PC_E_NOMEM, false);
 		return;
 	}
 	if (!st->reused) {
@@ -593,7 +599,7 @@ request_done(struct conn *c, enum pc_ecode code)
 		st->srv_port = st->port;
 		if (ev_io_take(&c->sio, c->sfd, EPOLLIN, http_server_io,
 		    c) != 0) {
-			http_fail(c, 90, false);
+			http_fail(c, PC_E_SYSTEM, false);
 			return;
 		}
 	}

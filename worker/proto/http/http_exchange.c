@@ -205,12 +205,12 @@ final_head(struct http_state *st, const struct http_resp *r)
 	    (r->m.vminor >= 1 || r->m.conn_keepalive) &&
 	    !(r->m.has_te && (r->m.content_length >= 0 || r->m.vminor == 0));
 	if ((out = malloc(cap)) == NULL)
-		return 21;
+		return PC_E_NOMEM;
 	cap = http_resp_build(st->resp.p, r, st->client_keep, out);
 	st->told_keep = st->client_keep;
 	if (append_down(&st->down, out, cap) != 0) {
 		free(out);
-		return 21;
+		return PC_E_NOMEM;
 	}
 	free(out);
 	st->resp_body = (uint8_t)body;
@@ -237,7 +237,7 @@ parse_resp_heads(struct conn *c, struct http_state *st)
 		if (n == 0) {
 			if (st->resp.len == st->resp.cap &&
 			    hbuf_grow(&st->resp, HTTP_MAX_HEAD) != 0)
-				return 21;
+				return PC_E_NOMEM;
 			return 0;
 		}
 		if (n < 0 || http_parse_response(st->resp.p, (size_t)n, &r) != 0)
@@ -246,7 +246,7 @@ parse_resp_heads(struct conn *c, struct http_state *st)
 		 * before sending anything of it: 503, code 10 */
 		if (r.status >= 200 && r.m.content_length > 0 && !st->head_req &&
 		    (uint64_t)r.m.content_length > counters_room(&c->ct_in))
-			return 10;
+			return PC_E_LIMIT;
 		if (r.status >= 200)
 			return final_head(st, &r);
 		/* we never ask for an upgrade, so 101 is a broken server */
@@ -254,7 +254,7 @@ parse_resp_heads(struct conn *c, struct http_state *st)
 			return HTTP_E_RESPONSE;
 		if (!st->client_v10 && append_down(&st->down, st->resp.p,
 		    (size_t)n) != 0)
-			return 21;
+			return PC_E_NOMEM;
 		st->resp.off = (uint32_t)n;
 		hbuf_compact(&st->resp);
 		st->resp.fwd = 0;
@@ -385,7 +385,7 @@ read_server(struct conn *c)
 	size_t             cap;
 
 	if (hbuf_alloc(&st->resp) != 0) {
-		http_fail(c, 21, false);
+		http_fail(c, PC_E_NOMEM, false);
 		return;
 	}
 	if (st->resp.len == st->resp.cap && st->resp_head)

@@ -635,7 +635,7 @@ http_ftp_start(struct conn *c, const char *buf, const struct http_req *r)
 	if (r->method != HTTP_M_GET)
 		return HTTP_E_UNSUPP;
 	if ((f = calloc(1, sizeof(*f))) == NULL)
-		return 21;
+		return PC_E_NOMEM;
 	f->size = -1;
 	if ((code = take_url(f, c, buf, r)) != 0) {
 		free(f);
