@@ -45,11 +45,11 @@ struct imap_state {
 #define CAPS "IMAP4rev1 AUTH=PLAIN AUTH=LOGIN"
 
 static const struct linegw_reply errors[] = {
-	{ 1, 1, "NO access denied\r\n" },
-	{ 3, 3, "NO access denied\r\n" },
-	{ 10, 10, "NO access denied\r\n" },
-	{ 4, 8, "NO proxy authentication failed\r\n" },
-	{ 100, 100, "NO server name not found\r\n" },
+	{ PC_E_DENY, PC_E_DENY, "NO access denied\r\n" },
+	{ PC_E_NOMATCH, PC_E_NOMATCH, "NO access denied\r\n" },
+	{ PC_E_LIMIT, PC_E_LIMIT, "NO access denied\r\n" },
+	{ PC_E_NOCRED, PC_E_BADNT, "NO proxy authentication failed\r\n" },
+	{ PC_E_RESOLVE, PC_E_RESOLVE, "NO server name not found\r\n" },
 	{ IMAP_E_NOLOGIN, IMAP_E_NOLOGIN, "BAD tag and command expected\r\n" },
 	{ IMAP_E_ARGS, IMAP_E_ARGS, "BAD malformed login\r\n" },
 	{ IMAP_E_LOGIN, IMAP_E_LOGIN, "NO name@server[:port] expected\r\n" },
