@@ -63,6 +63,7 @@
 	X(PC_E_S5P_REPLY,      57)   /* SOCKS5 parent: malformed CONNECT reply */ \
 	X(PC_E_S5P_REFUSED,    58)   /* SOCKS5 parent: CONNECT refused */   \
 	X(PC_E_S5P_TARGET,     59)   /* SOCKS5 parent: cannot say the target */ \
+	X(PC_E_LOOP,           80)   /* target is the proxy's own listener */ \
 	X(PC_E_SYSTEM,         90)   /* unexpected system error */          \
 	X(PC_E_TIMEOUT,        92)   /* idle, or an answer did not come */  \
 	X(PC_E_CLIENT_CLOSED,  95)   /* the client closed abruptly */       \

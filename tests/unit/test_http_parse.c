@@ -620,7 +620,7 @@ test_errors(void)
 		{ HTTP_E_NOHOST, 0, 400 }, { HTTP_E_CHUNK, 0, 400 },
 		{ HTTP_E_LONGLINE, 0, 414 }, { HTTP_E_BIGHEAD, 0, 431 },
 		{ HTTP_E_RESPONSE, 0, 502 }, { HTTP_E_VERSION, 0, 505 },
-		{ HTTP_E_UNSUPP, 0, 501 },
+		{ HTTP_E_UNSUPP, 0, 501 }, { PC_E_LOOP, 0, 403 },
 	};
 	char        page[HTTP_ERROR_MAX];
 	size_t      n;

@@ -231,7 +231,7 @@ test_replies(void)
 		{ 0, 0 }, { 1, 2 }, { 3, 2 }, { 4, 2 }, { 6, 2 }, { 10, 2 },
 		{ 11, 5 }, { 13, 5 }, { 21, 1 }, { 31, 4 }, { 92, 4 },
 		{ 100, 4 }, { SOCKS_E_COMMAND, 7 }, { SOCKS_E_ATYP, 8 },
-		{ SOCKS_E_NAME, 1 },
+		{ SOCKS_E_NAME, 1 }, { PC_E_LOOP, 2 }, { 79, 4 }, { 90, 4 },
 	};
 	struct pc_addr a;
 	uint8_t        out[22];

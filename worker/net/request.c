@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/ecode.h"
 #include "common/xmalloc.h"
 #include "worker/net/chain.h"
 #include "worker/net/connect.h"
@@ -29,6 +30,7 @@
 #include "worker/core/ipc_client.h"
 #include "worker/net/nbname.h"
 #include "worker/net/request.h"
+#include "worker/net/selfloop.h"
 
 struct request_state {
 	struct conn      *c;
@@ -200,6 +202,11 @@ connect_next(struct request_state *r)
 
 		dst.port = r->port;
 		c->hops = 0;
+		if (selfloop_target(&dst)) {
+			c->remote = dst;
+			code = PC_E_LOOP;
+			continue;
+		}
 		r->fd = connect_start(&dst, &c->ext, &code);
 		if (r->fd < 0)
 			continue;

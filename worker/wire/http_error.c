@@ -10,7 +10,7 @@
 int
 http_error_status(int code, bool timed_out)
 {
-	if (code == 1)
+	if (code == 1 || code == PC_E_LOOP)   /* a loop: 403, as Squid */
 		return 403;
 	/* 3 (no rule matched) asks for credentials, as 3proxy does: an
 	 * explicit `deny *` at the end of the list gives 403 instead */

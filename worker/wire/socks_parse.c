@@ -195,7 +195,7 @@ socks5_reply_code(int code)
 {
 	if (code == 0)
 		return 0;
-	if (code <= 10)
+	if (code <= 10 || code == PC_E_LOOP)
 		return 2;            /* not allowed by ruleset */
 	if (code <= 19)
 		return 5;            /* connection refused */
