@@ -270,9 +270,10 @@ def test_raw_commands_and_errors(portcullis, imapd):
     one(b"b LOGIN bob pw\r\n", b"b NO name@server", 694)
     one(b"c LOGIN {5}\r\n", b"c BAD malformed", 693)
     one(b"d LOGIN x" + b"y" * 3000 + b"\r\n", b"* BAD line too long", 692)
-    # a login naming the proxy itself: its own greeting is refused
-    one(f"e LOGIN bob@127.0.0.1:{srv.port} pw\r\n".encode(), b"e NO server",
-        696)
+    # a login naming the proxy itself: refused before connecting (code
+    # 80, test_selfloop)
+    one(f"e LOGIN bob@127.0.0.1:{srv.port} pw\r\n".encode(),
+        b"e NO cannot connect", 80)
 
 
 def test_unreachable_server(portcullis):
