@@ -77,5 +77,8 @@ conf_check(struct conf_state *st)
 	if (check_listeners(st) != 0)
 		return -1;
 	warn_strong_without_users(st);
+	if (st->cfg->fleet.node != NULL && st->cfg->fleet.dsn == NULL)
+		conf_warn(st, "fleet: no `counter &DSN` line, so the node "
+		    "name has no use");
 	return 0;
 }

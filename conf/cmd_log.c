@@ -52,17 +52,17 @@ same_str(const char *a, const char *b)
 	    (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-/* `log &DSN[,USER[,PASS]]` (docs/portcullis.cfg.5, Access log): DSN is a data
+/* &DSN[,USER[,PASS]] (docs/portcullis.cfg.5, Access log): DSN is a data
  * source name or, when it holds '=', a whole ODBC connection string
- * ("DRIVER=SQLite3;Database=/var/log/p.db"); the master's ODBC helper process
- * connects to it.  Empty USER and PASS are the same as none. */
+ * ("DRIVER=SQLite3;Database=/var/log/p.db"); the master's ODBC helper
+ * process connects to it.  Empty USER and PASS are the same as none.
+ * spec is the text after '&'; tok names it in errors. */
 int
-conf_log_odbc(struct conf_state *st, const char *tok, const char *spec)
+conf_odbc_spec(struct conf_state *st, const char *tok, const char *spec,
+    char **dsnp, char **userp, char **passp)
 {
-	struct pc_config    *cfg = st->cfg;
-	struct pc_logtarget *t;
-	const char          *c1 = strchr(spec, ','), *c2;
-	char                *dsn, *user = NULL, *pass = NULL;
+	const char *c1 = strchr(spec, ','), *c2;
+	char       *dsn, *user = NULL, *pass = NULL;
 
 	c2 = c1 != NULL ? strchr(c1 + 1, ',') : NULL;
 	if (c2 != NULL && strchr(c2 + 1, ',') != NULL)
@@ -77,6 +77,22 @@ conf_log_odbc(struct conf_state *st, const char *tok, const char *spec)
 		    xstrdup(c1 + 1);
 	if (c2 != NULL && c2[1] != '\0')
 		pass = xstrdup(c2 + 1);
+	*dsnp = dsn;
+	*userp = user;
+	*passp = pass;
+	return 0;
+}
+
+/* `log &DSN[,USER[,PASS]]`: one target per distinct connection. */
+int
+conf_log_odbc(struct conf_state *st, const char *tok, const char *spec)
+{
+	struct pc_config    *cfg = st->cfg;
+	struct pc_logtarget *t;
+	char                *dsn, *user, *pass;
+
+	if (conf_odbc_spec(st, tok, spec, &dsn, &user, &pass) != 0)
+		return -1;
 	for (size_t i = 0; i < cfg->nlogs; i++) {
 		t = &cfg->logs[i];
 		if (t->kind == PC_LOG_ODBC && strcmp(t->path, dsn) == 0 &&

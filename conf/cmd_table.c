@@ -35,6 +35,7 @@ static const struct cmd cmds[] = {
 	{ "end",         0, 0, cmd_end },
 	{ "external",    1, 1, cmd_external },
 	{ "fakeresolve", 0, 0, cmd_fakeresolve },
+	{ "fleet",       1, 3, cmd_fleet },
 	{ "flush",       0, 0, cmd_flush },
 	{ "include",     1, 1, cmd_include },
 	{ "internal",    1, 1, cmd_internal },

@@ -138,6 +138,11 @@ int   conf_log_file(struct conf_state *st, const char *tok,
 /* An ODBC target from "DSN[,USER[,PASS]]" (after the '&'); the index, or
  * -1 after reporting the error at tok. */
 int   conf_log_odbc(struct conf_state *st, const char *tok, const char *spec);
+/* Splits &DSN[,USER[,PASS]] (spec after the '&'); heap copies, NULL for
+ * an empty USER or PASS; 0, or -1 with the error named by tok. */
+int   conf_odbc_spec(struct conf_state *st, const char *tok,
+	    const char *spec, char **dsn, char **user, char **pass);
+int   cmd_fleet(struct conf_state *, size_t, char **);
 
 /* ACL entry fields (acl_parse.c): fills r from argv[1..]; 0 or -1. */
 int   conf_acl_rule(struct conf_state *st, size_t argc, char **argv,

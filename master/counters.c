@@ -17,6 +17,7 @@
 
 #include "common/log.h"
 #include "master/counters.h"
+#include "master/fleet.h"
 #include "master/logname.h"
 #include "master/master.h"
 
@@ -215,8 +216,9 @@ resets(const struct pc_config *cfg, time_t now)
 		const struct pc_counter *c = &cfg->counters[i];
 		time_t                   start;
 
-		if (c->exempt || c->period == PC_ROT_NONE)
-			continue;
+		if (c->exempt || c->period == PC_ROT_NONE ||
+		    (c->number > 0 && fleet_on(cfg)))
+			continue;        /* the fleet's: a new row (fleet.c) */
 		start = logname_period_start(c->period, false, now);
 		if (tab[c->slot].reset < (int64_t)start) {
 			__atomic_store_n(&tab[c->slot].bytes, 0,

@@ -62,12 +62,12 @@ logodbc_figures(struct logodbc_figures *f)
 	f->dropped = H.dropped_total;
 }
 
-/* The helper: no master handler, no other descriptor, no user password,
- * no capability, no exec (docs/security.md "The ODBC helper": it keeps
+/* A helper (log or fleet): no master handler, no other descriptor, no
+ * user password, no capability, no exec (docs/security.md "The ODBC helper": it keeps
  * uid 0 because the drivers open the database files and odbc.ini as the
  * admin left them, root's). */
 static void __attribute__((noreturn))
-child(int fd)
+child(int fd, void (*entry)(int))
 {
 	signals_child_reset();
 	for (struct gen *g = M.gens; g != NULL; g = g->next)
@@ -81,20 +81,20 @@ child(int fd)
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
 	    mfilter_helper(M.sandbox) != 0)
 		_exit(1);
-	odbc_helper_main(3);
+	entry(3);
+	_exit(0);
 }
 
-static void
-start(void)
+pid_t
+odbc_fork(void (*entry)(int), int *fdp, const char *what)
 {
 	sigset_t all, old;
 	int      sv[2];
 	pid_t    pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
-		log_warn("ODBC helper: socketpair");
-		H.restart_at = now_ms() + RESTART_MIN_MS;
-		return;
+		log_warn("%s: socketpair", what);
+		return -1;
 	}
 	(void)fcntl(sv[0], F_SETFL, O_NONBLOCK);
 	sigfillset(&all);
@@ -102,22 +102,33 @@ start(void)
 	pid = fork();
 	if (pid == 0) {
 		close(sv[0]);
-		child(sv[1]);
+		child(sv[1], entry);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(sv[1]);
 	if (pid == -1) {
-		log_warn("ODBC helper: fork");
+		log_warn("%s: fork", what);
 		close(sv[0]);
+		return -1;
+	}
+	*fdp = sv[0];
+	log_info("%s pid %ld started", what, (long)pid);
+	return pid;
+}
+
+static void
+start(void)
+{
+	pid_t pid = odbc_fork(odbc_helper_main, &H.fd, "ODBC helper");
+
+	if (pid == -1) {
 		H.restart_at = now_ms() + RESTART_MIN_MS;
 		return;
 	}
 	H.pid = pid;
 	H.starts++;
-	H.fd = sv[0];
 	H.started_ms = now_ms();
 	H.restart_at = 0;
-	log_info("ODBC helper pid %ld started", (long)pid);
 }
 
 /* The loop's tick forks the helper, not the config loader: at start-up

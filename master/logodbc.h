@@ -43,6 +43,11 @@ bool    logodbc_reaped(pid_t pid, int status);
 /* Restarts a dead helper, retries the queue; the next deadline or 0. */
 int64_t logodbc_tick(int64_t now);
 
+/* Forks a helper process of the master running entry(3) on its end of a
+ * new SOCK_SEQPACKET pair (its only descriptor besides stdio), secrets
+ * scrubbed; *fd is the master's end, non-blocking.  Its pid, or -1. */
+pid_t   odbc_fork(void (*entry)(int), int *fd, const char *what);
+
 /* The helper process: reads messages from fd until EOF (odbc_helper.c). */
 void    odbc_helper_main(int fd) __attribute__((noreturn));
 

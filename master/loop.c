@@ -16,6 +16,7 @@
 #include "master/ipc_server.h"
 #include "master/control.h"
 #include "master/counters.h"
+#include "master/fleet.h"
 #include "master/logodbc.h"
 #include "master/logrotate.h"
 #include "master/logwrite.h"
@@ -103,6 +104,7 @@ finish_stop(void)
 		for (size_t s = 0; s < g->cfg->nsvcs; s++)
 			if (g->svcs[s].announced)
 				log_service_event(g, s, "Exiting thread");
+	fleet_stop();
 	counters_save();
 	control_close();
 	pidfile_remove();
@@ -184,6 +186,7 @@ tick(int64_t *next_monitor)
 		next = earliest(next, logrotate_tick());
 		next = earliest(next, counters_tick(now));
 		next = earliest(next, logodbc_tick(now));
+		next = earliest(next, fleet_tick(now));
 	}
 	gen_collect();
 	now = now_ms();

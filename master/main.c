@@ -30,6 +30,7 @@
 #include "master/caps.h"
 #include "master/control.h"
 #include "master/counters.h"
+#include "master/fleet.h"
 #include "master/daemon.h"
 #include "master/jail.h"
 #include "master/listen.h"
@@ -214,6 +215,7 @@ start(struct pc_config *cfg)
 	authcache_reset(&g->cfg->authcache);
 	counters_init();
 	counters_attach(g->cfg);
+	fleet_attach(g->cfg);
 	control_open(g->cfg);
 	monitor_reset(cfg);
 	confine();

@@ -30,12 +30,13 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "master/logodbc.h"
+#include "master/odbc_conn.h"
 
 #define CONNS_MAX   8
 #define QUEUE_MAX   10000     /* statements per connection */
 #define RETRY_MS    3000
 #define BATCH       64        /* statements between two socket reads */
-#define TIMEOUT_S   10        /* login and query timeouts */
+#define TIMEOUT_S   ODBC_TIMEOUT_S
 
 struct conn {
 	char         *dsn, *user, *pass;
@@ -62,29 +63,6 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* "DRIVER=x;PWD=secret;..." -> "DRIVER=x;PWD=***;...". */
-static void
-make_label(struct conn *c)
-{
-	char  *copy = xstrdup(c->dsn), *save = NULL;
-	size_t o = 0;
-
-	c->label[0] = '\0';
-	for (char *kv = strtok_r(copy, ";", &save); kv != NULL;
-	    kv = strtok_r(NULL, ";", &save)) {
-		bool secret = strncasecmp(kv, "PWD=", 4) == 0 ||
-		    strncasecmp(kv, "PASSWORD=", 9) == 0;
-		int  n = snprintf(c->label + o, sizeof(c->label) - o, "%s%.*s%s",
-		    o > 0 ? ";" : "", secret ? (int)(strchr(kv, '=') - kv + 1) :
-		    (int)strlen(kv), kv, secret ? "***" : "");
-
-		if (n < 0 || (size_t)n >= sizeof(c->label) - o)
-			break;
-		o += (size_t)n;
-	}
-	free(copy);
-}
-
 static struct conn *
 find_conn(const char *dsn, const char *user, const char *pass)
 {
@@ -103,23 +81,8 @@ find_conn(const char *dsn, const char *user, const char *pass)
 	c->user = xstrdup(user);
 	c->pass = xstrdup(pass);
 	c->q = xcalloc(QUEUE_MAX, sizeof(char *));
-	make_label(c);
+	odbc_label(c->dsn, c->label, sizeof(c->label));
 	return c;
-}
-
-/* SQLSTATE and message of the first diagnostic record. */
-static void
-diag(SQLSMALLINT type, SQLHANDLE h, char *out, size_t cap)
-{
-	SQLCHAR     state[6] = "?????", msg[512];
-	SQLINTEGER  native = 0;
-	SQLSMALLINT n = 0;
-
-	msg[0] = '\0';
-	if (!SQL_SUCCEEDED(SQLGetDiagRec(type, h, 1, state, &native, msg,
-	    sizeof(msg), &n)))
-		snprintf((char *)msg, sizeof(msg), "no diagnostic");
-	snprintf(out, cap, "%s: %s", (char *)state, (char *)msg);
 }
 
 static void
@@ -133,7 +96,8 @@ fail(struct conn *c, const char *what, const char *why)
 	c->failing = true;
 	if (c->up)
 		SQLDisconnect(c->dbc);
-	SQLFreeHandle(SQL_HANDLE_DBC, c->dbc);
+	if (c->dbc != SQL_NULL_HDBC)
+		SQLFreeHandle(SQL_HANDLE_DBC, c->dbc);
 	c->dbc = SQL_NULL_HDBC;
 	c->up = false;
 	c->next_try = mono_ms() + RETRY_MS;
@@ -142,28 +106,10 @@ fail(struct conn *c, const char *what, const char *why)
 static bool
 connect_db(struct conn *c)
 {
-	char      why[600], *cs = NULL;
-	SQLRETURN rc;
+	char why[600];
 
-	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_DBC, env, &c->dbc))) {
-		fail(c, "SQLAllocHandle", "out of memory");
-		return false;
-	}
-	SQLSetConnectAttr(c->dbc, SQL_ATTR_LOGIN_TIMEOUT,
-	    (SQLPOINTER)(intptr_t)TIMEOUT_S, 0);
-	if (strchr(c->dsn, '=') != NULL) {   /* a connection string */
-		xasprintf(&cs, "%s%s%s%s%s", c->dsn,
-		    c->user[0] != '\0' ? ";UID=" : "", c->user,
-		    c->pass[0] != '\0' ? ";PWD=" : "", c->pass);
-		rc = SQLDriverConnect(c->dbc, NULL, (SQLCHAR *)cs, SQL_NTS,
-		    NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
-		explicit_bzero(cs, strlen(cs));
-		free(cs);
-	} else
-		rc = SQLConnect(c->dbc, (SQLCHAR *)c->dsn, SQL_NTS,
-		    (SQLCHAR *)c->user, SQL_NTS, (SQLCHAR *)c->pass, SQL_NTS);
-	if (!SQL_SUCCEEDED(rc)) {
-		diag(SQL_HANDLE_DBC, c->dbc, why, sizeof(why));
+	if (odbc_connect(env, &c->dbc, c->dsn, c->user, c->pass, why,
+	    sizeof(why)) != 0) {
 		fail(c, "connect", why);
 		return false;
 	}
@@ -179,7 +125,7 @@ exec_one(struct conn *c, const char *sql)
 	char      why[600];
 
 	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &st))) {
-		diag(SQL_HANDLE_DBC, c->dbc, why, sizeof(why));
+		odbc_diag(SQL_HANDLE_DBC, c->dbc, why, sizeof(why));
 		fail(c, "SQLAllocHandle", why);
 		return false;
 	}
@@ -187,7 +133,7 @@ exec_one(struct conn *c, const char *sql)
 	    (SQLPOINTER)(intptr_t)TIMEOUT_S, 0);
 	rc = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
 	if (!SQL_SUCCEEDED(rc) && rc != SQL_NO_DATA) {
-		diag(SQL_HANDLE_STMT, st, why, sizeof(why));
+		odbc_diag(SQL_HANDLE_STMT, st, why, sizeof(why));
 		SQLFreeHandle(SQL_HANDLE_STMT, st);
 		fail(c, "a statement", why);
 		return false;

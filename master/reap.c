@@ -26,6 +26,7 @@
 
 #include "common/log.h"
 #include "master/archiver.h"
+#include "master/fleet.h"
 #include "master/logodbc.h"
 #include "master/loop.h"
 #include "master/ipc_server.h"
@@ -192,7 +193,7 @@ reap_children(void)
 		struct worker *w;
 
 		if (pid <= 0 || archiver_reaped(pid, status) ||
-		    logodbc_reaped(pid, status) ||
+		    logodbc_reaped(pid, status) || fleet_reaped(pid, status) ||
 		    (w = gen_find_pid(pid)) == NULL)
 			continue;
 		log_end(w, pid, status);

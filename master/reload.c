@@ -36,6 +36,7 @@
 #include "master/notify.h"
 #include "master/authcache.h"
 #include "master/counters.h"
+#include "master/fleet.h"
 #include "master/reload.h"
 #include "master/spawn.h"
 
@@ -120,6 +121,7 @@ start(void)
 	M.gens = g;
 	counters_save();
 	counters_attach(cfg);
+	fleet_attach(cfg);
 	M.cur = g;
 	authcache_reset(&cfg->authcache);
 	monitor_reset(cfg);

@@ -104,6 +104,8 @@ pc_config_scrub_secrets(struct pc_config *cfg)
 		wipe_str(cfg->logs[i].odbc_pass);   /* the ODBC password */
 		cfg->logs[i].odbc_pass = NULL;
 	}
+	wipe_str(cfg->fleet.pass);
+	cfg->fleet.pass = NULL;
 }
 
 static void
@@ -180,6 +182,11 @@ pc_config_free(struct pc_config *cfg)
 	free(cfg->counters);
 	free(cfg->counter_file);
 	free(cfg->counter_report);
+	free(cfg->fleet.dsn);
+	free(cfg->fleet.user);
+	free(cfg->fleet.pass);
+	free(cfg->fleet.node);
+	free(cfg->fleet.state);
 	free(cfg->pidfile);
 	free(cfg->chroot);
 	free(cfg->config_file);

@@ -285,6 +285,21 @@ struct pc_ctslot {
 #define PC_CT_NUMBERS 65535       /* counter NUMBER 1..65535 */
 #define PC_CT_SLOTS   (PC_CT_NUMBERS + 4096)
 
+/* `counter &DSN[,USER[,PASS]] [TYPE REPORTNAME]` and `fleet NODE
+ * [STATEFILE [BATCH_KB]]`: the numbered counters are the fleet's, kept in
+ * a database's table one row per counter and period (master/fleet.c,
+ * docs/fleet.md).  dsn NULL: the counters are this node's alone. */
+#define PC_FLEET_NODE_MAX 64
+#define PC_FLEET_BATCH_KB 1024    /* default: charge at least every MiB */
+struct pc_fleet {
+	char    *dsn;             /* a DSN or an ODBC connection string */
+	char    *user, *pass;     /* NULL: none; pass is wiped in workers */
+	bool     pass_set;
+	char    *node;            /* NULL: the host name; [A-Za-z0-9._-] */
+	char    *state;           /* unflushed batches over a restart, or NULL */
+	uint32_t batch_kb;        /* 0: PC_FLEET_BATCH_KB */
+};
+
 #define PC_MAXCONN_DEFAULT 500     /* docs/3proxy-differences.md, decision 4 */
 
 /* Family preference for name resolution (-4 -6 -46 -64). */
@@ -389,6 +404,7 @@ struct pc_config {
 	char                *counter_file;   /* `counter FILE ...`, or NULL */
 	enum pc_logrot       counter_rtype;  /* reports: period, or NONE */
 	char                *counter_report; /* report name (a log name) */
+	struct pc_fleet      fleet;          /* `counter &DSN`, `fleet` */
 	struct pc_ctslot    *ctslots;        /* PC_CT_SLOTS, shared (master) */
 	uint8_t             *ctoff;          /* ncounters: 1 = switched off by
 	                                        the admin's /CD<n>; shared per

@@ -216,8 +216,11 @@ process(struct pc_text *t, const struct pc_config *cfg)
 	}
 }
 
+static void odbc_word(struct pc_text *t, const char *path, const char *user,
+    const char *pass, bool pass_set, unsigned flags);
+
 static void
-globals(struct pc_text *t, const struct pc_config *cfg)
+globals(struct pc_text *t, const struct pc_config *cfg, unsigned flags)
 {
 	pc_text_printf(t, "timeouts");
 	for (size_t i = 0; i < PC_NTIMEOUTS; i++)
@@ -235,13 +238,27 @@ globals(struct pc_text *t, const struct pc_config *cfg)
 		pc_text_printf(t, "\n");
 	}
 	authcache(t, &cfg->authcache);
-	if (cfg->counter_file != NULL) {
+	if (cfg->counter_file != NULL || cfg->fleet.dsn != NULL) {
 		pc_text_printf(t, "counter");
-		word(t, cfg->counter_file);
+		if (cfg->fleet.dsn != NULL)
+			odbc_word(t, cfg->fleet.dsn, cfg->fleet.user,
+			    cfg->fleet.pass, cfg->fleet.pass_set, flags);
+		else
+			word(t, cfg->counter_file);
 		if (cfg->counter_report != NULL) {
 			pc_text_printf(t, " %c", rot_letters[cfg->counter_rtype]);
 			word(t, cfg->counter_report);
 		}
+		pc_text_printf(t, "\n");
+	}
+	if (cfg->fleet.node != NULL) {
+		pc_text_printf(t, "fleet");
+		word(t, cfg->fleet.node);
+		if (cfg->fleet.state != NULL)
+			word(t, cfg->fleet.state);
+		if (cfg->fleet.batch_kb != 0)
+			pc_text_printf(t, "%s %u", cfg->fleet.state != NULL ?
+			    "" : " \"\"", cfg->fleet.batch_kb);
 		pc_text_printf(t, "\n");
 	}
 	process(t, cfg);
@@ -349,24 +366,32 @@ dsn(struct pc_text *t, const char *s, unsigned flags)
 	}
 }
 
+/* &DSN[,USER[,PASS]] as one word, the password masked */
 static void
-log_odbc(struct pc_text *t, const struct pc_logtarget *l, unsigned flags)
+odbc_word(struct pc_text *t, const char *path, const char *user,
+    const char *pass, bool pass_set, unsigned flags)
 {
 	struct pc_text w = { 0 };
 
 	pc_text_printf(&w, "&");
-	dsn(&w, l->path, flags);
-	if (l->odbc_user != NULL || l->odbc_pass_set)
-		pc_text_printf(&w, ",%s", l->odbc_user != NULL ?
-		    l->odbc_user : "");
-	if (l->odbc_pass_set)
+	dsn(&w, path, flags);
+	if (user != NULL || pass_set)
+		pc_text_printf(&w, ",%s", user != NULL ? user : "");
+	if (pass_set)
 		pc_text_printf(&w, ",%s", (flags & PC_PRINT_SECRETS) &&
-		    l->odbc_pass != NULL ? l->odbc_pass : MASK);
+		    pass != NULL ? pass : MASK);
 	if (w.err)
 		t->err = true;
 	else
 		word(t, w.p);
 	pc_text_free(&w);
+}
+
+static void
+log_odbc(struct pc_text *t, const struct pc_logtarget *l, unsigned flags)
+{
+	odbc_word(t, l->path, l->odbc_user, l->odbc_pass, l->odbc_pass_set,
+	    flags);
 }
 
 static void
@@ -516,7 +541,7 @@ pc_print_config(struct pc_text *t, const struct pc_config *cfg,
 		pc_text_printf(t, "# the configuration compiled from %s%s\n",
 		    cfg->source != NULL ? cfg->source : "?",
 		    flags & PC_PRINT_SECRETS ? "" : ", secrets masked");
-	globals(t, cfg);
+	globals(t, cfg, flags);
 	users(t, cfg, flags, ov);
 	limits(t, cfg);
 	for (size_t i = 0; i < cfg->nsvcs; i++)

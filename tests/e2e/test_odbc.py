@@ -13,25 +13,20 @@ out of the SQL string.
 Run one: /usr/bin/python3 -m pytest -q tests/e2e/test_odbc.py -k missing
 """
 import os
-import pwd
 import re
 import shutil
 import signal
 import sqlite3
 import subprocess
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
 from clients import curl
-from pc_server import BIN, IS_ROOT, clean_env, free_port, proc_status, \
+from pc_server import BIN, clean_env, free_port, proc_status, \
     wait_for
 
 SQLITE_DRIVER = "/usr/lib/x86_64-linux-gnu/odbc/libsqlite3odbc.so"
-PG_BIN = "/usr/lib/postgresql/15/bin"
-PG_DRIVER = "/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so"
 
 TABLE = ("CREATE TABLE proxystat (t INTEGER, client TEXT, usr TEXT, "
          "bytes INTEGER, req TEXT)")
@@ -288,55 +283,7 @@ def test_bad_odbc_targets(tmp_path, spec, reason):
 
 # ---- PostgreSQL ----------------------------------------------------------
 
-def pg_cluster(tmp_path):
-    """initdb + pg_ctl as the postgres user on a free port; returns
-    (port, stop) or skips with the reason."""
-    if not IS_ROOT:
-        pytest.skip("PostgreSQL test runs the cluster as the postgres user "
-                    "(needs root)")
-    if not (os.path.exists(f"{PG_BIN}/initdb") and
-            os.path.exists(PG_DRIVER)):
-        pytest.skip("postgresql-15 or odbc-postgresql not installed")
-    try:
-        pg = pwd.getpwnam("postgres")
-    except KeyError:
-        pytest.skip("no postgres user")
-    # pytest's tmp_path lies under a root-only directory: the cluster
-    # gets its own directory in /tmp, removed by stop()
-    d = Path(tempfile.mkdtemp(prefix="pc-odbc-pg-"))
-    os.chown(d, pg.pw_uid, pg.pw_gid)
-    port = free_port()
-
-    def as_pg(*cmd, timeout=60):
-        return subprocess.run(["runuser", "-u", "postgres", "--"] +
-                              list(cmd), capture_output=True, text=True,
-                              timeout=timeout, cwd="/")
-    r = as_pg(f"{PG_BIN}/initdb", "-D", str(d / "data"), "-A", "trust",
-              "-U", "postgres")
-    if r.returncode != 0:
-        shutil.rmtree(d, ignore_errors=True)
-        pytest.skip(f"initdb failed: {r.stderr[-300:]}")
-    r = as_pg(f"{PG_BIN}/pg_ctl", "-D", str(d / "data"), "-w", "-l",
-              str(d / "pg.log"), "-o",
-              f"-p {port} -k {d} -c listen_addresses=127.0.0.1", "start")
-    if r.returncode != 0:
-        shutil.rmtree(d, ignore_errors=True)
-        pytest.skip(f"pg_ctl start failed: {r.stderr[-300:]}")
-
-    def stop():
-        as_pg(f"{PG_BIN}/pg_ctl", "-D", str(d / "data"), "-m", "immediate",
-              "stop")
-        shutil.rmtree(d, ignore_errors=True)
-    return port, d, stop
-
-
-def psql(port, sql):
-    r = subprocess.run(["runuser", "-u", "postgres", "--", "psql", "-h",
-                        "127.0.0.1", "-p", str(port), "-U", "postgres",
-                        "-At", "-c", sql], capture_output=True, text=True,
-                       timeout=30, cwd="/")
-    assert r.returncode == 0, r.stderr
-    return r.stdout.splitlines()
+from pgcluster import pg_cluster, psql  # noqa: E402
 
 
 def test_postgresql(portcullis, origin, tmp_path):

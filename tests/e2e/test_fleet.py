@@ -1,0 +1,206 @@
+"""Fleet mode: `counter &DSN` counters shared by three nodes through one
+PostgreSQL (issue 11; docs/fleet.md).
+
+One cluster for the module (tests/e2e/pgcluster.py: initdb in /tmp, on
+loopback), three portcullis nodes per test, each test on its own counter
+NUMBER.  Checked: a user downloading through the three nodes in turn is
+cut when the fleet's total crosses the limit (within one batch); the
+database stopped mid-test and started again loses no byte and counts none
+twice; a node SIGKILLed and restarted goes on from the database's total;
+a period's row is one for the fleet.
+
+Run one: /usr/bin/python3 -m pytest -q tests/e2e/test_fleet.py -k outage
+"""
+import base64
+import signal
+import time
+
+import pytest
+
+from clients import connect
+from pc_server import cfg_head, free_port, records, wait_for
+from pgcluster import Cluster
+
+MIB = 1048576
+AUTH = base64.b64encode(b"alice:pw").decode()
+
+
+@pytest.fixture(scope="module")
+def pg():
+    c = Cluster()
+    yield c
+    c.destroy()
+
+
+def total(pg, num):
+    """The fleet's bytes of counter num over its rows (0 when none)."""
+    r = pg.psql("SELECT coalesce(sum(bytes), 0) FROM "
+                f"portcullis_fleet_counters WHERE num = {num}")
+    return int(r[0]) if r else 0
+
+
+def rows(pg, num):
+    return pg.psql("SELECT period_start, bytes FROM portcullis_fleet_counters "
+                   f"WHERE num = {num} ORDER BY period_start")
+
+
+def node(portcullis, pg, name, rules, extra="", tmp=None):
+    port = free_port()
+    state = f"{tmp}/{name}.state" if tmp is not None else ""
+    srv = portcullis(cfg_head() +
+                     f'counter "&{pg.dsn()},postgres,unused"\n'
+                     f'fleet {name} "{state}" 256\n{extra}'
+                     "users alice:CL:pw\nauth strong\n" + rules +
+                     f"allow alice\nproxy -i127.0.0.1 -p{port}\n",
+                     name=name)
+    srv.port = port
+    return srv
+
+
+def get(port, url, timeout=15):
+    """Status line and body bytes until the connection ends."""
+    s = connect(port, timeout=timeout)
+    s.sendall(f"GET {url} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+              f"Proxy-Authorization: Basic {AUTH}\r\n\r\n".encode())
+    data = b""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        try:
+            b = s.recv(65536)
+        except OSError:
+            break
+        if not b:
+            break
+        data += b
+    s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    return head.split(b"\r\n")[0], len(body)
+
+
+def counted(srvs, needle="/"):
+    """Bytes the nodes' access logs say came from the servers (%I)."""
+    n = 0
+    for s in srvs:
+        for r in records(s, needle, count=0, timeout=0.1):
+            n += int(r["in"])
+    return n
+
+
+def settle(pg, num, want, timeout=15):
+    """Waits until the database's total of num is want; the total."""
+    wait_for(lambda: total(pg, num) >= want, timeout, interval=0.2)
+    return total(pg, num)
+
+
+def test_quota_holds_across_three_nodes(portcullis, pg, origin, tmp_path):
+    """8 MiB for alice over the fleet: 3 MiB through node a, 3 through b,
+    then c cuts its transfer at about the 2 MiB left (one batch of 256 KiB
+    and the proxy's own head are the slack), and every node refuses
+    the next request."""
+    rules = "countin 11/alice D 8 alice\n"
+    a, b, c = (node(portcullis, pg, n, rules) for n in ("fa1", "fb1", "fc1"))
+    for srv in (a, b):
+        status, n = get(srv.port, origin.url("/big/3145728"))
+        assert status.startswith(b"HTTP/1.1 200") and n == 3145728, status
+    want = counted([a, b])
+    assert settle(pg, 11, want) == want, (total(pg, 11), want)
+    time.sleep(1.5)                    # every node has had a batch back
+    status, n = get(c.port, origin.url("/chunked/6000000"))
+    left = 8 * MIB - want
+    print(f"fleet quota: {want} B through a and b, c cut after {n} B of "
+          f"{left} B left")
+    assert left - 65536 <= n <= left + 256 * 1024 + 65536, (n, left)
+    fleet = settle(pg, 11, 8 * MIB)
+    print(f"fleet total {fleet} B, limit {8 * MIB} B, over by "
+          f"{fleet - 8 * MIB} B")
+    assert 8 * MIB <= fleet <= 8 * MIB + 256 * 1024 + 65536, fleet
+    time.sleep(1.5)
+    for srv in (a, b, c):
+        status, n = get(srv.port, origin.url("/big/1000"))
+        assert status.startswith(b"HTTP/1.0 503"), (srv.dir, status)
+    recs = records(c, "/chunked/6000000")
+    assert recs and recs[0]["err"] == "00010", recs
+
+
+def test_outage_loses_nothing(portcullis, pg, origin, tmp_path):
+    """PostgreSQL stopped while the nodes move bytes and started again:
+    the database ends with exactly the bytes the nodes counted, with the
+    quota still enforced from the last total plus local bytes meanwhile."""
+    rules = "countin 12/alice D 100 alice\n"
+    srvs = [node(portcullis, pg, n, rules) for n in ("fa2", "fb2", "fc2")]
+    status, n = get(srvs[0].port, origin.url("/big/2000000"))
+    assert n == 2000000
+    first = counted(srvs)
+    assert settle(pg, 12, first) == first
+    assert pg.stop()
+    try:
+        for i, srv in enumerate(srvs):
+            status, n = get(srv.port, origin.url(f"/big/{1000000 * (i + 1)}"))
+            assert n == 1000000 * (i + 1), (i, status, n)
+        time.sleep(2.5)            # batches fail and are kept
+    finally:
+        assert pg.start()
+    want = counted(srvs)
+    assert want >= first + 6000000
+    assert settle(pg, 12, want, timeout=20) == want, (total(pg, 12), want)
+    time.sleep(2)                  # no batch is applied twice
+    assert total(pg, 12) == want
+    for srv in srvs:
+        assert "counting locally" in srv.stderr(), srv.stderr()
+
+
+def test_killed_node_goes_on_from_the_database(portcullis, pg, origin,
+                                               tmp_path):
+    """A node SIGKILLed and started again learns the fleet's total: the
+    quota still holds for it; what it had not charged (at most its last
+    batch) is all the fleet can lose."""
+    rules = "countin 13/alice D 4 alice\n"
+    a = node(portcullis, pg, "fa3", rules, tmp=tmp_path)
+    b = node(portcullis, pg, "fb3", rules, tmp=tmp_path)
+    status, n = get(b.port, origin.url("/big/3000000"))
+    assert n == 3000000
+    want = counted([b])
+    assert settle(pg, 13, want) == want
+    a.signal(signal.SIGKILL)
+    a.kill()
+    a.start()
+    time.sleep(1.5)
+    # 1 MiB + 48 KiB is left of 4 MiB: 2 MB do not fit (Content-Length)
+    status, n = get(a.port, origin.url("/big/2000000"))
+    assert status.startswith(b"HTTP/1.0 503"), status
+    status, n = get(a.port, origin.url("/chunked/3000000"))
+    assert n <= 4 * MIB - want + 256 * 1024 + 65536, n
+
+
+def test_period_row_is_one_for_the_fleet(portcullis, pg, origin, tmp_path):
+    """A minute counter (C): the row key is the minute's start, the same
+    on every node, so the fleet has one row per minute however many nodes
+    charged it."""
+    rules = "countin 14/alice C 100 alice\n"
+    srvs = [node(portcullis, pg, n, rules) for n in ("fa4", "fb4", "fc4")]
+    for srv in srvs:
+        get(srv.port, origin.url("/big/100000"))
+    want = counted(srvs)
+    assert settle(pg, 14, want) == want
+    r = rows(pg, 14)
+    starts = {int(x.split("|")[0]) for x in r}
+    assert all(s % 60 == 0 for s in starts), r
+    assert len(r) == len(starts) <= 2, r
+
+
+@pytest.mark.parametrize("line,token,reason", [
+    ("fleet bad/name\n", "bad/name", "a node name is"),
+    ("fleet n1 st 0\n", "0", "batch must be"),
+    ('counter "&"\n', "&", "empty or over-long ODBC data source"),
+    ('counter "&dsn,u,p,x"\n', "&dsn,u,p,x", "expected &DSN"),
+])
+def test_bad_fleet_lines(tmp_path, line, token, reason):
+    """Errors name file:line:token and the server does not start."""
+    import subprocess
+    from pc_server import BIN, clean_env
+    p = tmp_path / "bad.cfg"
+    p.write_text("proxy -i127.0.0.1 -p3128\n" + line)
+    r = subprocess.run([BIN, "-t", str(p)], capture_output=True, text=True,
+                       timeout=10, env=clean_env())
+    assert r.returncode == 1, r.stderr
+    assert f"{p}:2: {token}: {reason}" in r.stderr, r.stderr
