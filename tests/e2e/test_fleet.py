@@ -77,13 +77,18 @@ def get(port, url, timeout=15):
     return head.split(b"\r\n")[0], len(body)
 
 
-def counted(srvs, needle="/"):
-    """Bytes the nodes' access logs say came from the servers (%I)."""
-    n = 0
-    for s in srvs:
-        for r in records(s, needle, count=0, timeout=0.1):
-            n += int(r["in"])
-    return n
+def counted(srvs, n):
+    """Bytes the nodes' access logs say came from the servers (%I), once
+    the n downloads (/big/, /chunked/) made so far are logged."""
+    def recs():
+        got = []
+        for s in srvs:
+            got += [r for r in records(s, "/", count=0, timeout=0)
+                    if "/big/" in r["text"] or "/chunked/" in r["text"]]
+        return got if len(got) >= n else None
+    got = wait_for(recs, 10)
+    assert got, [s.log_lines() for s in srvs]
+    return sum(int(r["in"]) for r in got)
 
 
 def settle(pg, num, want, timeout=15):
@@ -102,7 +107,7 @@ def test_quota_holds_across_three_nodes(portcullis, pg, origin, tmp_path):
     for srv in (a, b):
         status, n = get(srv.port, origin.url("/big/3145728"))
         assert status.startswith(b"HTTP/1.1 200") and n == 3145728, status
-    want = counted([a, b])
+    want = counted([a, b], 2)
     assert settle(pg, 11, want) == want, (total(pg, 11), want)
     time.sleep(1.5)                    # every node has had a batch back
     status, n = get(c.port, origin.url("/chunked/6000000"))
@@ -130,7 +135,7 @@ def test_outage_loses_nothing(portcullis, pg, origin, tmp_path):
     srvs = [node(portcullis, pg, n, rules) for n in ("fa2", "fb2", "fc2")]
     status, n = get(srvs[0].port, origin.url("/big/2000000"))
     assert n == 2000000
-    first = counted(srvs)
+    first = counted(srvs, 1)
     assert settle(pg, 12, first) == first
     assert pg.stop()
     try:
@@ -140,7 +145,7 @@ def test_outage_loses_nothing(portcullis, pg, origin, tmp_path):
         time.sleep(2.5)            # batches fail and are kept
     finally:
         assert pg.start()
-    want = counted(srvs)
+    want = counted(srvs, 4)
     assert want >= first + 6000000
     assert settle(pg, 12, want, timeout=20) == want, (total(pg, 12), want)
     time.sleep(2)                  # no batch is applied twice
@@ -159,7 +164,7 @@ def test_killed_node_goes_on_from_the_database(portcullis, pg, origin,
     b = node(portcullis, pg, "fb3", rules, tmp=tmp_path)
     status, n = get(b.port, origin.url("/big/3000000"))
     assert n == 3000000
-    want = counted([b])
+    want = counted([b], 1)
     assert settle(pg, 13, want) == want
     a.signal(signal.SIGKILL)
     a.kill()
@@ -180,7 +185,7 @@ def test_period_row_is_one_for_the_fleet(portcullis, pg, origin, tmp_path):
     srvs = [node(portcullis, pg, n, rules) for n in ("fa4", "fb4", "fc4")]
     for srv in srvs:
         get(srv.port, origin.url("/big/100000"))
-    want = counted(srvs)
+    want = counted(srvs, 3)
     assert settle(pg, 14, want) == want
     r = rows(pg, 14)
     starts = {int(x.split("|")[0]) for x in r}
