@@ -514,8 +514,18 @@ fleet_attach(const struct pc_config *cfg)
 	char old[sizeof(F.node)];
 
 	F.on = fleet_on(cfg);
-	if (!F.on)
+	if (!F.on) {
+		if (F.fd >= 0) {       /* a reload left the fleet */
+			log_warnx("fleet: no `counter &DSN` any more; %zu "
+			    "unconfirmed batches dropped", F.nq);
+			close(F.fd);       /* the helper exits at EOF */
+			F.fd = -1;
+		}
+		F.nq = 0;
+		F.ncarry = 0;
+		F.sent = false;
 		return;
+	}
 	memcpy(old, F.node, sizeof(old));
 	node_name(cfg);
 	if (old[0] != '\0' && strcmp(old, F.node) != 0)
