@@ -186,7 +186,7 @@ def test_period_row_is_one_for_the_fleet(portcullis, pg, origin, tmp_path):
     for srv in srvs:
         get(srv.port, origin.url("/big/100000"))
     want = counted(srvs, 3)
-    assert settle(pg, 14, want) == want
+    assert settle(pg, 14, want) == want, (rows(pg, 14), want)
     r = rows(pg, 14)
     starts = {int(x.split("|")[0]) for x in r}
     assert all(s % 60 == 0 for s in starts), r
