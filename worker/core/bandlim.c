@@ -7,6 +7,7 @@
 
 #include "worker/core/bandlim.h"
 #include "worker/core/conn.h"
+#include "worker/core/ev.h"
 #include "worker/core/wstats.h"
 
 static uint64_t
@@ -162,5 +163,46 @@ bandlim_refund(const struct bl_set *s, size_t n)
 		    old > c ? old - c : 0, false, __ATOMIC_RELAXED,
 		    __ATOMIC_RELAXED))
 			;
+	}
+}
+
+bool
+bl_grant_gate(const struct bl_set *s, struct bl_grant *g, size_t *cap,
+    uint64_t *wait_ms)
+{
+	uint64_t w, now;
+
+	*wait_ms = 0;
+	if (s->n == 0)
+		return false;
+	now = ev_now();
+	if (g->wait_until > now)
+		return true;
+	if (g->granted == 0) {
+		g->granted = (uint32_t)bandlim_quantum(s);
+		if ((w = bandlim_reserve(s, g->granted)) > 0) {
+			g->wait_until = now + w;
+			*wait_ms = w;
+			return true;
+		}
+	}
+	if (*cap > g->granted)
+		*cap = g->granted;
+	return false;
+}
+
+void
+bl_grant_used(const struct bl_set *s, struct bl_grant *g, size_t k)
+{
+	if (s->n > 0)
+		g->granted -= k < g->granted ? (uint32_t)k : g->granted;
+}
+
+void
+bl_grant_idle(const struct bl_set *s, struct bl_grant *g)
+{
+	if (s->n > 0 && g->granted > 0) {
+		bandlim_refund(s, g->granted);
+		g->granted = 0;
 	}
 }

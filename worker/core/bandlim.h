@@ -10,6 +10,7 @@
 #ifndef PC_WORKER_BANDLIM_H
 #define PC_WORKER_BANDLIM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,24 @@ size_t   bandlim_quantum(const struct bl_set *s);
 uint64_t bandlim_reserve(const struct bl_set *s, size_t n);
 /* Gives back n reserved bytes that were not moved. */
 void     bandlim_refund(const struct bl_set *s, size_t n);
+
+/* The grant client of one mover's direction (the relay's two, the HTTP
+ * response): before a read bl_grant_gate, after a read of k bytes
+ * bl_grant_used, when the source would block or the mover ends
+ * bl_grant_idle.  All three do nothing when s is empty. */
+struct bl_grant {
+	uint32_t granted;     /* bytes reserved and not yet read */
+	uint64_t wait_until;  /* ev_now() before which it may not read */
+};
+/* True when the mover must not read now (its pipes are busy); *wait_ms
+ * is then the time to a wake-up the caller must arm, or 0 when it waits
+ * for one already armed.  False: it may read at most *cap bytes (lowered
+ * to what is granted). */
+bool     bl_grant_gate(const struct bl_set *s, struct bl_grant *g,
+	    size_t *cap, uint64_t *wait_ms);
+void     bl_grant_used(const struct bl_set *s, struct bl_grant *g, size_t k);
+/* What was reserved goes back to the pipes for others. */
+void     bl_grant_idle(const struct bl_set *s, struct bl_grant *g);
 
 /* Connection limits (`connlim`): the matching rules, in order, until the
  * first matching `noconnlim`.  A concurrent rule (PERIOD 0) counts the

@@ -34,8 +34,7 @@ struct dir {
 	uint32_t inpipe; /* bytes waiting in the pipe */
 	bool     eof;    /* source gave EOF */
 	bool     shut;   /* EOF passed on with shutdown(SHUT_WR) */
-	uint32_t granted;    /* bandwidth reserved and not yet read */
-	uint64_t wait_until; /* ev_now() before which it may not read */
+	struct bl_grant bl;  /* bandwidth reserved (core/bandlim.h) */
 };
 
 static bool use_splice;
@@ -70,50 +69,31 @@ bl_wake(struct ev_timer *t)
 }
 
 /* With bandwidth limits: true when direction i must not read now (its
- * pipes are busy; the timer wakes the relay), else *cap is what it may
- * read. */
+ * pipes are busy; one timer wakes the relay for both directions), else
+ * *cap is what it may read. */
 static bool
 bl_gate(struct conn *c, struct relay_state *r, int i, size_t *cap)
 {
-	const struct bl_set *bl = limits(c, i);
-	struct dir          *d = &r->d[i];
-	uint64_t             w, now = ev_now();
+	uint64_t w;
 
-	if (bl->n == 0)
+	if (!bl_grant_gate(limits(c, i), &r->d[i].bl, cap, &w))
 		return false;
-	if (d->wait_until > now)
-		return true;
-	if (d->granted == 0) {
-		d->granted = (uint32_t)bandlim_quantum(bl);
-		if ((w = bandlim_reserve(bl, d->granted)) > 0) {
-			d->wait_until = now + w;
-			if (!ev_timer_armed(&r->bl_timer) ||
-			    r->bl_timer.when > d->wait_until)
-				ev_timer_start(&r->bl_timer, w, bl_wake, c);
-			return true;
-		}
-	}
-	if (*cap > d->granted)
-		*cap = d->granted;
-	return false;
+	if (w > 0 && (!ev_timer_armed(&r->bl_timer) ||
+	    r->bl_timer.when > r->d[i].bl.wait_until))
+		ev_timer_start(&r->bl_timer, w, bl_wake, c);
+	return true;
 }
 
 static void
 bl_used(struct conn *c, struct relay_state *r, int i, size_t k)
 {
-	if (limits(c, i)->n > 0)
-		r->d[i].granted -= k < r->d[i].granted ? (uint32_t)k :
-		    r->d[i].granted;
+	bl_grant_used(limits(c, i), &r->d[i].bl, k);
 }
 
-/* Idle: what was reserved goes back to the pipes for others. */
 static void
 bl_idle(struct conn *c, struct relay_state *r, int i)
 {
-	if (limits(c, i)->n > 0 && r->d[i].granted > 0) {
-		bandlim_refund(limits(c, i), r->d[i].granted);
-		r->d[i].granted = 0;
-	}
+	bl_grant_idle(limits(c, i), &r->d[i].bl);
 }
 
 
@@ -342,7 +322,7 @@ wants_out(const struct dir *d)
 static bool
 wants_in(const struct dir *d)
 {
-	return !d->eof && !wants_out(d) && d->wait_until <= ev_now();
+	return !d->eof && !wants_out(d) && d->bl.wait_until <= ev_now();
 }
 
 static uint32_t

@@ -106,44 +106,13 @@ bool
 http_bl_gate(struct conn *c, size_t *cap)
 {
 	struct http_state *st = c->proto_state;
-	uint64_t           w, now = ev_now();
+	uint64_t           w;
 
-	if (c->bl_in.n == 0)
+	if (!bl_grant_gate(&c->bl_in, &st->bl, cap, &w))
 		return false;
-	if (st->bl_until > now)
-		return true;
-	if (st->bl_granted == 0) {
-		st->bl_granted = (uint32_t)bandlim_quantum(&c->bl_in);
-		if ((w = bandlim_reserve(&c->bl_in, st->bl_granted)) > 0) {
-			st->bl_until = now + w;
-			ev_timer_start(&st->bl_timer, w, bl_wake, c);
-			return true;
-		}
-	}
-	if (*cap > st->bl_granted)
-		*cap = st->bl_granted;
-	return false;
-}
-
-void
-http_bl_used(struct conn *c, size_t k)
-{
-	struct http_state *st = c->proto_state;
-
-	if (c->bl_in.n > 0)
-		st->bl_granted -= k < st->bl_granted ? (uint32_t)k :
-		    st->bl_granted;
-}
-
-void
-http_bl_idle(struct conn *c)
-{
-	struct http_state *st = c->proto_state;
-
-	if (c->bl_in.n > 0 && st->bl_granted > 0) {
-		bandlim_refund(&c->bl_in, st->bl_granted);
-		st->bl_granted = 0;
-	}
+	if (w > 0)
+		ev_timer_start(&st->bl_timer, w, bl_wake, c);
+	return true;
 }
 
 void
@@ -750,7 +719,7 @@ http_update_events(struct conn *c)
 	/* read the server only while the response has somewhere to go (and
 	 * its bandwidth pipes let it) */
 	if ((st->resp.p == NULL || st->resp.len < st->resp.cap ||
-	    st->resp.off > 0) && st->bl_until <= ev_now())
+	    st->resp.off > 0) && st->bl.wait_until <= ev_now())
 		se |= EPOLLIN;
 	if (up && st->phase == HP_EXCHANGE)
 		se |= EPOLLOUT;
@@ -786,7 +755,7 @@ http_release(struct conn *c)
 		return;
 	drop_credentials(st);
 	http_ftp_release(c);
-	http_bl_idle(c);
+	bl_grant_idle(&c->bl_in, &st->bl);
 	ev_timer_stop(&st->bl_timer);
 	if (st->redir_cred != NULL) {
 		size_t ul = strlen(st->redir_cred) + 1;

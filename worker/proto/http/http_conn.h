@@ -66,9 +66,8 @@ struct http_state {
 	uint32_t         op;
 	char            *cred;        /* "user\0pass\0" while in flight */
 	bool             redirected;  /* came from SOCKS (redirect.h) */
-	uint32_t         bl_granted;  /* bandlimin bytes reserved, unread */
-	uint64_t         bl_until;    /* ev_now() before which the server
-	                                 is not read (its pipes are busy) */
+	struct bl_grant  bl;          /* bandlimin on the response: bytes
+	                                 reserved (core/bandlim.h) */
 	struct ev_timer  bl_timer;
 	char            *redir_cred;  /* a redirected SOCKS client's own
 	                                 "user\0pass\0", or NULL */
@@ -116,12 +115,10 @@ void http_ftp_release(struct conn *c);
 
 /* proto/http/http.c */
 void http_client_io(struct ev_io *io, uint32_t revents);
-/* bandlimin on responses (http_exchange.c): false when the server may
- * not be read now, else *cap is what it may be read; http_bl_used after
- * a read of k bytes, http_bl_idle when it would block or ends. */
+/* bandlimin on responses (http_exchange.c): bl_grant_gate on c->bl_in
+ * and st->bl, with the timer that wakes the server side; then
+ * bl_grant_used and bl_grant_idle as for any mover. */
 bool http_bl_gate(struct conn *c, size_t *cap);
-void http_bl_used(struct conn *c, size_t k);
-void http_bl_idle(struct conn *c);
 void http_fail(struct conn *c, int code, bool timed_out);
 void http_update_events(struct conn *c);
 void http_next_request(struct conn *c);

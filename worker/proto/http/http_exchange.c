@@ -397,11 +397,11 @@ read_server(struct conn *c)
 		return;
 	n = read(c->sfd, st->resp.p + st->resp.len, cap);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-		http_bl_idle(c);
+		bl_grant_idle(&c->bl_in, &st->bl);
 		return;
 	}
 	if (n > 0)
-		http_bl_used(c, (size_t)n);
+		bl_grant_used(&c->bl_in, &st->bl, (size_t)n);
 	if (n <= 0) {
 		server_gone(c);
 		return;
