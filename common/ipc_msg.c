@@ -256,6 +256,11 @@ pc_msg_auth_req_enc(uint8_t *buf, uint32_t gen, uint32_t id,
 	pc_ipcw_str(&w, m->user, PC_IPC_USER_MAX);
 	pc_ipcw_str(&w, m->pass, PC_IPC_PASS_MAX);
 	pc_ipcw_u8(&w, m->kind);
+	pc_ipcw_u8(&w, m->verified);
+	pc_ipcw_addr(&w, &m->dst);
+	pc_ipcw_str(&w, m->host, PC_IPC_HOST_MAX);
+	pc_ipcw_u16(&w, m->port);
+	pc_ipcw_u32(&w, m->op);
 	return pc_ipcw_finish(&w);
 }
 
@@ -267,7 +272,12 @@ pc_msg_auth_req_dec(struct pc_ipcr *r, struct pc_msg_auth_req *m)
 	pc_ipcr_str(r, m->user, PC_IPC_USER_MAX);
 	pc_ipcr_str(r, m->pass, PC_IPC_PASS_MAX);
 	m->kind = pc_ipcr_u8(r);
-	if (m->kind > PC_AUTH_KIND_CACHE)
+	m->verified = pc_ipcr_u8(r);
+	pc_ipcr_addr(r, &m->dst);
+	pc_ipcr_str(r, m->host, PC_IPC_HOST_MAX);
+	m->port = pc_ipcr_u16(r);
+	m->op = pc_ipcr_u32(r);
+	if (m->kind > PC_AUTH_KIND_RECHECK || m->verified > 1)
 		return -1;
 	return pc_ipcr_end(r);
 }

@@ -64,8 +64,13 @@ struct pc_msg_ready {
 /* kind: what the worker asks.  PASSWORD: check user/pass against `users`
  * (a success also fills the authcache).  CACHE: the `cache` auth type,
  * a lookup in the master's authcache by client address, user and pass as
- * `authcache` keys them (user and pass may be empty). */
-enum pc_auth_kind { PC_AUTH_KIND_PASSWORD = 0, PC_AUTH_KIND_CACHE = 1 };
+ * `authcache` keys them (user and pass may be empty).  RECHECK (`force`,
+ * a draining worker after a reload): may this open connection go on
+ * under the current configuration?  It names the user (verified: its
+ * password was checked), the target (dst, host, port) and op; no
+ * password. */
+enum pc_auth_kind { PC_AUTH_KIND_PASSWORD = 0, PC_AUTH_KIND_CACHE = 1,
+	PC_AUTH_KIND_RECHECK = 2 };
 
 struct pc_msg_auth_req {
 	uint16_t       svc;
@@ -73,6 +78,12 @@ struct pc_msg_auth_req {
 	char           user[PC_IPC_USER_MAX + 1];
 	char           pass[PC_IPC_PASS_MAX + 1];
 	uint8_t        kind;      /* enum pc_auth_kind */
+	/* RECHECK only (empty otherwise) */
+	uint8_t        verified;  /* 1: user's password was checked */
+	struct pc_addr dst;       /* family 0: none */
+	char           host[PC_IPC_HOST_MAX + 1];
+	uint16_t       port;
+	uint32_t       op;        /* one PC_OP_ bit */
 };
 
 /* code: 0 ok, 5 unknown user, 6 wrong CL, 7 wrong CR, 8 wrong NT password,

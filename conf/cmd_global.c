@@ -42,6 +42,16 @@ cmd_maxconn(struct conf_state *st, size_t argc, char **argv)
 	return 0;
 }
 
+/* force / noforce: whether the services after it check their open
+ * connections again after a reload (master/recheck.c) */
+int
+cmd_force(struct conf_state *st, size_t argc, char **argv)
+{
+	(void)argc;
+	st->noforce = strcmp(argv[0], "noforce") == 0;
+	return 0;
+}
+
 int
 cmd_workers(struct conf_state *st, size_t argc, char **argv)
 {

@@ -309,6 +309,7 @@ snapshot(struct conf_state *st, struct pc_service *svc, char *cmd)
 	memcpy(svc->auth, st->auth, sizeof(svc->auth));
 	svc->nauth = st->nauth;
 	svc->maxconn = st->maxconn;
+	svc->noforce = st->noforce;
 	svc->needuser = 1;
 	svc->workers = st->workers;
 	svc->log = st->log;

@@ -42,6 +42,8 @@ static const struct cmd cmds[] = {
 	{ "log",         0, 2, cmd_log },
 	{ "logformat",   1, 1, cmd_logformat },
 	{ "maxconn",     1, 1, cmd_maxconn },
+	{ "force",       0, 0, cmd_force },
+	{ "noforce",     0, 0, cmd_force },
 	{ "monitor",     1, 1, cmd_monitor },
 	{ "nolog",       0, 0, cmd_nolog },
 	{ "nscache",     1, 1, cmd_nscache },
@@ -85,7 +87,7 @@ static const struct cmd cmds[] = {
 static const char *const unsupported[] = {
 	/* general commands */
 	"authnserver", "backlog", "delimchar", "dialer",
-	"filtermaxsize", "force", "logdump", "maxseg", "noforce", "plugin",
+	"filtermaxsize", "logdump", "maxseg", "plugin",
 	"radius", "writable",
 	/* TLS */
 	"ssl_certcache", "ssl_cli", "ssl_client", "ssl_client_alpn",

@@ -41,6 +41,7 @@ struct conf_state {
 	struct pc_addr    ext4, ext6;
 	uint32_t          maxconn;
 	uint32_t          workers;
+	bool              noforce;   /* `noforce` (3proxy's default: force) */
 	int               log;       /* pc_config.logs index, -1: none */
 	char             *logformat; /* owned; NULL: the 3proxy default */
 };
@@ -85,6 +86,7 @@ int   conf_include(struct conf_state *st, const char *path);
 int   cmd_internal(struct conf_state *, size_t, char **);
 int   cmd_external(struct conf_state *, size_t, char **);
 int   cmd_maxconn(struct conf_state *, size_t, char **);
+int   cmd_force(struct conf_state *, size_t, char **);
 int   cmd_workers(struct conf_state *, size_t, char **);
 int   cmd_timeouts(struct conf_state *, size_t, char **);
 int   cmd_stacksize(struct conf_state *, size_t, char **);

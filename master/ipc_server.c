@@ -22,6 +22,7 @@
 #include "master/ipc_server.h"
 #include "master/logwrite.h"
 #include "master/metrics.h"
+#include "master/recheck.h"
 #include "master/spawn.h"
 
 #define RECV_BATCH 64   /* messages per wake-up, then let others in */
@@ -172,7 +173,9 @@ on_auth(struct worker *w, struct pc_ipcr *r, const struct pc_ipc_hdr *h)
 
 	memset(&rep, 0, sizeof(rep));
 	bad = pc_msg_auth_req_dec(r, &q) != 0 || q.svc != w->svc;
-	if (!bad && q.kind == PC_AUTH_KIND_CACHE) {
+	if (!bad && q.kind == PC_AUTH_KIND_RECHECK) {
+		rep.code = recheck_verdict(w->gen, w->svc, &q);
+	} else if (!bad && q.kind == PC_AUTH_KIND_CACHE) {
 		rep.code = authcache_lookup(&q.client, q.user, q.pass,
 		    time(NULL), rep.user, sizeof(rep.user));
 	} else if (!bad) {

@@ -321,6 +321,9 @@ struct pc_service {
 	int                 log;       /* index into pc_config.logs, -1 none */
 	char               *logformat; /* NULL = the 3proxy default */
 	bool                silent;    /* -t: no start/stop records */
+	bool                noforce;   /* `noforce` before the service line:
+	                                  open connections outlive a reload
+	                                  unchecked (master/recheck.c) */
 	uint8_t             needuser;  /* 3proxy's: 1 default, 0 -u (never
 	                                  ask for a user), 2 -u2 (socks:
 	                                  username/password required) */

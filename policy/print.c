@@ -434,6 +434,7 @@ log_line(struct pc_text *t, const struct pc_config *cfg, int idx,
 struct said {
 	size_t   acl;
 	uint32_t workers;
+	bool     noforce;
 };
 
 static bool
@@ -518,6 +519,10 @@ service_block(struct pc_text *t, const struct pc_config *cfg, size_t i,
 		pc_text_printf(t, "flush\n");
 	said->acl = s->acl;
 	pc_text_printf(t, "maxconn %u\n", s->maxconn);
+	if (s->noforce != said->noforce) {
+		pc_text_printf(t, "%s\n", s->noforce ? "noforce" : "force");
+		said->noforce = s->noforce;
+	}
 	if (!workers_forced(s) && s->workers != said->workers) {
 		pc_text_printf(t, "workers %u\n", s->workers);
 		said->workers = s->workers;
@@ -535,7 +540,7 @@ void
 pc_print_config(struct pc_text *t, const struct pc_config *cfg,
     unsigned flags, const struct pc_print_users *ov)
 {
-	struct said said = { (size_t)-1, cfg->workers_default };
+	struct said said = { (size_t)-1, cfg->workers_default, false };
 
 	if (flags & PC_PRINT_ORIGIN)
 		pc_text_printf(t, "# the configuration compiled from %s%s\n",

@@ -64,6 +64,7 @@ on_drain(uint32_t grace_s)
 	listener_stop();
 	conn_set_close_hook(maybe_finish);
 	conn_drain_all();
+	conn_recheck_all();     /* force: tunnels the reload refuses end */
 	maybe_finish();
 	if (!stop)
 		ev_timer_start(&grace, (uint64_t)grace_s * 1000, grace_over, NULL);

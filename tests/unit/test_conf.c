@@ -911,8 +911,8 @@ test_refused(void)
 	static const char *const later[] = {
 		"logdump", "delimchar",
 		"radius", "authnserver", "dialer",
-		"writable", "plugin", "filtermaxsize", "force",
-		"noforce", "maxseg", "backlog", "ssl_mitm", "ssl_server_cert",
+		"writable", "plugin", "filtermaxsize",
+		"maxseg", "backlog", "ssl_mitm", "ssl_server_cert",
 		"pcre", "pcre_rewrite", "transparent",
 	};
 	char text[128], want[160];

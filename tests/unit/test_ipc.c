@@ -168,8 +168,32 @@ test_auth(void)
 	CHECK_EQ_INT(op.code, 7);
 	CHECK_STREQ(op.user, "bob");
 
+	/* RECHECK carries the target */
+	q.kind = PC_AUTH_KIND_RECHECK;
+	q.verified = 1;
+	q.dst.family = AF_INET6;
+	q.dst.port = 443;
+	q.dst.ip[15] = 1;
+	strcpy(q.host, "origin.test");
+	q.port = 443;
+	q.op = 1u << 3;
+	n = pc_msg_auth_req_enc(buf, 9, 2, &q);
+	CHECK(pc_ipcr_init(&r, buf, n, &h) == 0);
+	CHECK(pc_msg_auth_req_dec(&r, &oq) == 0);
+	CHECK_EQ_INT(oq.kind, PC_AUTH_KIND_RECHECK);
+	CHECK_EQ_INT(oq.verified, 1);
+	CHECK(pc_addr_equal(&oq.dst, &q.dst));
+	CHECK_STREQ(oq.host, "origin.test");
+	CHECK_EQ_INT(oq.port, 443);
+	CHECK_EQ_INT(oq.op, 1u << 3);
+	/* verified is a flag */
+	q.verified = 2;
+	n = pc_msg_auth_req_enc(buf, 9, 1, &q);
+	CHECK(pc_ipcr_init(&r, buf, n, &h) == 0);
+	CHECK(pc_msg_auth_req_dec(&r, &oq) == -1);
+	q.verified = 0;
 	/* an unknown kind is malformed */
-	q.kind = 2;
+	q.kind = 3;
 	n = pc_msg_auth_req_enc(buf, 9, 1, &q);
 	CHECK(pc_ipcr_init(&r, buf, n, &h) == 0);
 	CHECK(pc_msg_auth_req_dec(&r, &oq) == -1);

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -190,6 +191,10 @@ conn_release_parts(struct conn *c)
 	if (c->relay != NULL)
 		parts.relay_release(c);
 	connlim_release(&c->cl_held);
+	if (c->recheck_id != 0) {
+		ipc_auth_cancel(c->recheck_id);
+		c->recheck_id = 0;
+	}
 	if (c->maxconn_slot && wctx.cfg->svc_active != NULL)
 		(void)__atomic_fetch_sub(&wctx.cfg->svc_active[wctx.svc_idx], 1,
 		    __ATOMIC_RELEASE);
@@ -335,4 +340,56 @@ conn_close_all(int code)
 {
 	while (live != NULL)
 		conn_close(live, code);
+}
+
+/* ---- force: open tunnels checked again after a reload ---- */
+
+static struct ev_timer recheck_timer;
+
+static void
+recheck_done(void *arg, uint32_t code, const char *user)
+{
+	struct conn *c = arg;
+
+	(void)user;
+	c->recheck_id = 0;
+	if (code != PC_E_OK && !c->closing)
+		conn_close(c, (int)code);
+}
+
+static void
+recheck_again(struct ev_timer *t)
+{
+	(void)t;
+	conn_recheck_all();
+}
+
+void
+conn_recheck_all(void)
+{
+	struct pc_msg_auth_req q;
+
+	for (struct conn *c = live; c != NULL; c = c->next) {
+		if (c->closing || c->rechecked || c->relay == NULL)
+			continue;
+		memset(&q, 0, sizeof(q));
+		q.kind = PC_AUTH_KIND_RECHECK;
+		q.svc = wctx.svc_idx;
+		q.client = c->client;
+		if (c->user != NULL)
+			snprintf(q.user, sizeof(q.user), "%s", c->user);
+		q.verified = c->verified;
+		if (c->req.family != 0 && !pc_addr_is_any(&c->req))
+			q.dst = c->req;
+		if (c->host != NULL)
+			snprintf(q.host, sizeof(q.host), "%s", c->host);
+		q.port = c->req.port;
+		q.op = c->op;
+		if ((c->recheck_id = ipc_auth(&q, recheck_done, c)) == 0) {
+			/* the master's questions are all in flight */
+			ev_timer_start(&recheck_timer, 200, recheck_again, NULL);
+			return;
+		}
+		c->rechecked = true;
+	}
 }

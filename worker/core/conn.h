@@ -85,6 +85,10 @@ struct conn {
 	                                  connection to the local HTTP handler */
 	bool            redirect_pop3; /* ... to the local POP3 handler */
 	bool            redirect_ftp;  /* ... to the local FTP handler */
+	uint32_t        op;           /* the request's PC_OP_ (request.c) */
+	bool            verified;     /* its user's password was checked */
+	bool            rechecked;    /* asked once after a reload (force) */
+	uint32_t        recheck_id;   /* that question, while unanswered */
 	struct conn    *next, *prev;  /* worker's list of live connections */
 };
 

@@ -26,6 +26,12 @@ struct conn *conn_new_slot(int cfd, const struct pc_addr *client,
 	    const struct pc_addr *local, bool slot);
 /* Asks every live connection's protocol to finish (proto->drain). */
 void conn_drain_all(void);
+/* `force` after a reload (the worker drains): asks the master, for each
+ * open tunnel, whether the configuration now in force still lets it go
+ * on, and closes those it refuses with the code it gives
+ * (master/recheck.c).  More than the master's questions in flight are
+ * asked a moment later. */
+void conn_recheck_all(void);
 /* Closes every live connection, logging each with code. */
 void conn_close_all(int code);
 /* Called when the live count drops (accept may resume, drain may end). */

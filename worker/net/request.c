@@ -292,6 +292,7 @@ auth_done(void *arg, uint32_t code, const char *user)
 	r->auth_id = 0;
 	if (code == PC_E_OK) {
 		r->verified = true;
+		r->c->verified = true;
 	} else if (code >= PC_E_LIMIT) {
 		finish(r, (int)code);     /* 10 and up stop the chain */
 		return;
@@ -528,6 +529,8 @@ request_start(struct conn *c, const struct target_req *t, request_cb *cb)
 	r->c = c;
 	r->cb = cb;
 	r->op = t->op;
+	c->op = t->op;
+	c->verified = false;
 	r->port = t->port;
 	r->no_connect = t->no_connect;
 	r->proxyform = t->proxyform;
