@@ -241,8 +241,21 @@ cmd_authcache(struct conf_state *st, size_t argc, char **argv)
 int
 cmd_users(struct conf_state *st, size_t argc, char **argv)
 {
-	for (size_t i = 1; i < argc; i++)
+	struct pc_fleet *f = &st->cfg->fleet;
+
+	for (size_t i = 1; i < argc; i++) {
+		if (argv[i][0] == '&') {      /* ours: docs/fleet.md */
+			if (f->udsn != NULL)
+				return conf_err(st, argv[i], "a second users "
+				    "database (one `users &DSN` at most)");
+			if (conf_odbc_spec(st, argv[i], argv[i] + 1, &f->udsn,
+			    &f->uuser, &f->upass) != 0)
+				return -1;
+			f->upass_set = f->upass != NULL;
+			continue;
+		}
 		if (add_user(st, argv[i]) != 0)
 			return -1;
+	}
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "master/auth.h"
+#include "master/fleet_users.h"
 #include "common/crypt3.h"
 #include "common/ecode.h"
 
@@ -108,6 +109,8 @@ auth_verdict(const struct pc_config *cfg, const char *user, const char *pass)
 			break;
 		}
 	}
+	if (u == NULL)          /* `users &DSN`: the file's users win */
+		u = fleet_user(user);
 	if (u != NULL && u->type == PC_PW_SYS)
 		return check_system(user, pass) ? PC_E_OK : PC_E_BADCRYPT;
 	if (u == NULL || u->secret == NULL)

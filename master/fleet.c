@@ -35,6 +35,7 @@
 #include "common/xmalloc.h"
 #include "master/fleet.h"
 #include "master/fleet_msg.h"
+#include "master/fleet_users.h"
 #include "master/logname.h"
 #include "master/logodbc.h"
 #include "master/master.h"
@@ -74,8 +75,11 @@ static struct {
 	size_t            nq;
 	struct fleet_item carry[FLEET_ITEMS_MAX];  /* old periods' rests */
 	uint32_t          ncarry;
-	struct fleet_req  req;
-	struct fleet_rep  rep;
+	struct fleet_req  req, ureq;
+	union {
+		struct fleet_rep  rep;
+		struct fleet_urep urep;
+	} in;
 } F = { .fd = -1 };
 
 static struct track tr[PC_CT_NUMBERS + 1];
@@ -400,6 +404,7 @@ fleet_reaped(pid_t pid, int status)
 	F.fd = -1;
 	F.pid = 0;
 	F.sent = false;
+	fleet_users_lost();
 	F.deaths = now - F.started_ms < 10000 ? F.deaths + 1 : 0;
 	for (unsigned i = 0; i < F.deaths && delay < RESTART_MAX_MS; i++)
 		delay *= 2;
@@ -440,8 +445,8 @@ send_head(const struct pc_config *cfg)
 static void
 answered(const struct pc_config *cfg)
 {
-	for (uint32_t i = 0; i < F.rep.n && i < FLEET_ITEMS_MAX; i++) {
-		const struct fleet_item *it = &F.rep.items[i];
+	for (uint32_t i = 0; i < F.in.rep.n && i < FLEET_ITEMS_MAX; i++) {
+		const struct fleet_item *it = &F.in.rep.items[i];
 		struct track            *t;
 		uint64_t                 target, adjust;
 
@@ -471,18 +476,29 @@ static void
 read_replies(const struct pc_config *cfg)
 {
 	for (int i = 0; i < 16 && F.fd >= 0; i++) {
-		ssize_t n = recv(F.fd, &F.rep, sizeof(F.rep), MSG_DONTWAIT);
+		ssize_t n = recv(F.fd, &F.in, sizeof(F.in), MSG_DONTWAIT);
 
 		if (n <= 0)
 			return;
-		if ((size_t)n != sizeof(F.rep) || F.rep.n > FLEET_ITEMS_MAX) {
+		if ((size_t)n == sizeof(F.in.urep) &&
+		    F.in.urep.kind == FLEET_USERS) {
+			fleet_users_piece(&F.in.urep);
+			/* no copy of a password for what the master forks */
+			explicit_bzero(&F.in.urep, sizeof(F.in.urep));
+			continue;
+		}
+		if ((size_t)n != sizeof(F.in.rep) ||
+		    F.in.rep.kind != FLEET_BATCH ||
+		    F.in.rep.n > FLEET_ITEMS_MAX) {
 			log_warnx("fleet helper: malformed reply dropped");
 			continue;
 		}
+		if (!F.on)
+			continue;
 		log_debug("fleet: reply to batch %" PRIu64 ": %" PRIu32 " rows, "
-		    "%s", F.rep.seq, F.rep.n, F.rep.applied ? "applied" :
+		    "%s", F.in.rep.seq, F.in.rep.n, F.in.rep.applied ? "applied" :
 		    "had been applied");
-		if (F.nq > 0 && F.sent && F.rep.seq == F.q[0].seq)
+		if (F.nq > 0 && F.sent && F.in.rep.seq == F.q[0].seq)
 			answered(cfg);
 	}
 }
@@ -513,12 +529,16 @@ fleet_attach(const struct pc_config *cfg)
 {
 	char old[sizeof(F.node)];
 
+	fleet_users_attach(cfg);
 	F.on = fleet_on(cfg);
+	if (fleet_users_on() && F.pid == 0 && F.restart_at == 0)
+		F.restart_at = now_ms();
 	if (!F.on) {
-		if (F.fd >= 0) {       /* a reload left the fleet */
+		if (F.fd >= 0 && !fleet_users_on()) {
+			/* a reload left the fleet */
 			log_warnx("fleet: no `counter &DSN` any more; %zu "
 			    "unconfirmed batches dropped", F.nq);
-			close(F.fd);       /* the helper exits at EOF */
+			close(F.fd);   /* the helper exits at EOF */
 			F.fd = -1;
 		}
 		F.nq = 0;
@@ -547,7 +567,6 @@ step(const struct pc_config *cfg, int64_t now)
 	uint64_t most = 0, batch = (uint64_t)(cfg->fleet.batch_kb != 0 ?
 	    cfg->fleet.batch_kb : PC_FLEET_BATCH_KB) * 1024u;
 
-	read_replies(cfg);
 	each_counter(cfg, roll, &t);
 	if (F.nq == 0) {
 		each_counter(cfg, most_unsent, &most);
@@ -567,11 +586,20 @@ fleet_tick(int64_t now)
 {
 	const struct pc_config *cfg = cfg_now();
 
-	if (!F.on || cfg == NULL || cfg->ctslots == NULL || M.stopping)
+	if ((!F.on && !fleet_users_on()) || cfg == NULL ||
+	    cfg->ctslots == NULL || M.stopping)
 		return 0;
 	if (F.pid == 0 && F.restart_at != 0 && now >= F.restart_at)
 		helper_start(now);
-	step(cfg, now);
+	read_replies(cfg);
+	if (F.fd >= 0 && fleet_users_due(cfg, &F.ureq)) {
+		if (send(F.fd, &F.ureq, sizeof(F.ureq), MSG_NOSIGNAL |
+		    MSG_DONTWAIT) == (ssize_t)sizeof(F.ureq))
+			fleet_users_sent();
+		explicit_bzero(F.ureq.conn, sizeof(F.ureq.conn));
+	}
+	if (F.on)
+		step(cfg, now);
 	return now + TICK_MS;
 }
 
@@ -596,6 +624,7 @@ fleet_stop(void)
 		struct pollfd pfd = { .fd = F.fd, .events = POLLIN };
 
 		F.last_batch_ms = 0;              /* a batch now */
+		read_replies(cfg);
 		step(cfg, now_ms());
 		if (F.nq > 0)
 			(void)poll(&pfd, 1, (int)(end - now_ms() > 0 ?

@@ -42,14 +42,24 @@ static const char *const schema[] = {
 	"node text PRIMARY KEY, seq bigint NOT NULL, "
 	"updated timestamptz NOT NULL DEFAULT now())",
 };
+static const char users_schema[] =
+	"CREATE TABLE IF NOT EXISTS portcullis_users ("
+	"name text PRIMARY KEY, password text NOT NULL)";
+
+/* one channel per kind of request: its own connection, the request it
+ * holds until it is done */
+struct chan {
+	SQLHDBC          dbc;
+	bool             up, failing, have;
+	char             label[160];
+	int64_t          next_try;
+	struct fleet_req req;
+};
 
 static SQLHENV          env;
-static SQLHDBC          dbc = SQL_NULL_HDBC;
-static bool             up, failing, have;
-static char             label[160];
-static struct fleet_req req;        /* the batch being charged */
+static struct chan      ch[2];      /* enum fleet_kind */
 static struct fleet_rep rep;
-static int64_t          next_try;
+static struct fleet_urep urep;
 
 static int64_t
 mono_ms(void)
@@ -61,35 +71,43 @@ mono_ms(void)
 }
 
 static void
-fail(const char *what, const char *why)
+disconnect(struct chan *c)
 {
-	if (!failing)
-		log_warnx("%s: %s failed (%s); counting locally, retrying "
-		    "every %d s", label, what, why, RETRY_MS / 1000);
+	if (c->up)
+		SQLDisconnect(c->dbc);
+	if (c->dbc != SQL_NULL_HDBC)
+		SQLFreeHandle(SQL_HANDLE_DBC, c->dbc);
+	c->dbc = SQL_NULL_HDBC;
+	c->up = false;
+}
+
+static void
+fail(struct chan *c, const char *what, const char *why)
+{
+	if (!c->failing)
+		log_warnx("%s: %s failed (%s); %s, retrying every %d s",
+		    c->label, what, why, c == &ch[FLEET_BATCH] ?
+		    "counting locally" : "keeping the users read before",
+		    RETRY_MS / 1000);
 	else
-		log_debug("%s: %s failed again (%s)", label, what, why);
-	failing = true;
-	if (up)
-		SQLDisconnect(dbc);
-	if (dbc != SQL_NULL_HDBC)
-		SQLFreeHandle(SQL_HANDLE_DBC, dbc);
-	dbc = SQL_NULL_HDBC;
-	up = false;
-	next_try = mono_ms() + RETRY_MS;
+		log_debug("%s: %s failed again (%s)", c->label, what, why);
+	c->failing = true;
+	disconnect(c);
+	c->next_try = mono_ms() + RETRY_MS;
 }
 
 /* Runs sql; with out != NULL, fetches (num, period, bytes, applied)
  * rows into it.  false after fail(). */
 static bool
-run(const char *sql, struct fleet_rep *out)
+run(struct chan *c, const char *sql, struct fleet_rep *out)
 {
 	SQLHSTMT  st;
 	SQLRETURN rc;
 	char      why[600];
 
-	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, dbc, &st))) {
-		odbc_diag(SQL_HANDLE_DBC, dbc, why, sizeof(why));
-		fail("SQLAllocHandle", why);
+	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &st))) {
+		odbc_diag(SQL_HANDLE_DBC, c->dbc, why, sizeof(why));
+		fail(c, "SQLAllocHandle", why);
 		return false;
 	}
 	SQLSetStmtAttr(st, SQL_ATTR_QUERY_TIMEOUT,
@@ -100,9 +118,9 @@ run(const char *sql, struct fleet_rep *out)
 		int64_t v[4] = { 0, 0, 0, 0 };
 		SQLLEN  ind;
 
-		for (SQLUSMALLINT c = 0; c < 4 && SQL_SUCCEEDED(rc); c++)
-			rc = SQLGetData(st, c + 1, SQL_C_SBIGINT, &v[c],
-			    sizeof(v[c]), &ind);
+		for (SQLUSMALLINT k = 0; k < 4 && SQL_SUCCEEDED(rc); k++)
+			rc = SQLGetData(st, k + 1, SQL_C_SBIGINT, &v[k],
+			    sizeof(v[k]), &ind);
 		if (SQL_SUCCEEDED(rc) && out->n < FLEET_ITEMS_MAX) {
 			out->items[out->n++] = (struct fleet_item){
 			    .num = (uint32_t)v[0], .period = v[1],
@@ -114,7 +132,7 @@ run(const char *sql, struct fleet_rep *out)
 	if (!SQL_SUCCEEDED(rc) && rc != SQL_NO_DATA) {
 		odbc_diag(SQL_HANDLE_STMT, st, why, sizeof(why));
 		SQLFreeHandle(SQL_HANDLE_STMT, st);
-		fail("a statement", why);
+		fail(c, "a statement", why);
 		return false;
 	}
 	SQLFreeHandle(SQL_HANDLE_STMT, st);
@@ -122,17 +140,22 @@ run(const char *sql, struct fleet_rep *out)
 }
 
 static bool
-connect_db(const char *dsn, const char *user, const char *pass)
+connect_db(struct chan *c)
 {
-	char why[600];
+	const char *dsn = c->req.conn, *user = dsn + strlen(dsn) + 1;
+	const char *pass = user + strlen(user) + 1;
+	char        why[600];
 
-	if (odbc_connect(env, &dbc, dsn, user, pass, why, sizeof(why)) != 0) {
-		fail("connect", why);
+	if (odbc_connect(env, &c->dbc, dsn, user, pass, why,
+	    sizeof(why)) != 0) {
+		fail(c, "connect", why);
 		return false;
 	}
-	up = true;
+	c->up = true;
+	if (c == &ch[FLEET_USERS])
+		return run(c, users_schema, NULL);
 	for (size_t i = 0; i < sizeof(schema) / sizeof(schema[0]); i++)
-		if (!run(schema[i], NULL))
+		if (!run(c, schema[i], NULL))
 			return false;
 	return true;
 }
@@ -173,30 +196,135 @@ statement(const struct fleet_req *r)
 static bool
 charge(int fd)
 {
-	const char *dsn = req.conn, *user = dsn + strlen(dsn) + 1;
-	const char *pass = user + strlen(user) + 1;
-	char       *sql;
-	bool        ok;
+	struct chan *c = &ch[FLEET_BATCH];
+	char        *sql;
+	bool         ok;
 
 	memset(&rep, 0, sizeof(rep));
-	rep.seq = req.seq;
-	if (req.n == 0) {          /* nothing to charge or learn */
+	rep.seq = c->req.seq;
+	rep.kind = FLEET_BATCH;
+	if (c->req.n == 0) {       /* nothing to charge or learn */
 		(void)send(fd, &rep, sizeof(rep), MSG_NOSIGNAL | MSG_DONTWAIT);
 		return true;
 	}
-	if (!up && !connect_db(dsn, user, pass))
+	if (!c->up && !connect_db(c))
 		return false;
-	sql = statement(&req);
-	ok = run(sql, &rep);
+	sql = statement(&c->req);
+	ok = run(c, sql, &rep);
 	free(sql);
 	if (!ok)
 		return false;
-	if (failing)
-		log_info("%s: charging again", label);
-	failing = false;
+	if (c->failing)
+		log_info("%s: charging again", c->label);
+	c->failing = false;
 	/* to a full socket the reply is lost and the master sends the
 	 * batch again (applied once: its seq) */
 	(void)send(fd, &rep, sizeof(rep), MSG_NOSIGNAL | MSG_DONTWAIT);
+	return true;
+}
+
+/* The whole user table, then sent in pieces (blocking: the master reads
+ * its socket every 100 ms).  Rows with a name or password that is empty,
+ * too long or holds a NUL are left out. */
+static bool
+read_users(int fd)
+{
+	struct chan *c = &ch[FLEET_USERS];
+	SQLHSTMT     st;
+	SQLRETURN    rc;
+	char         why[600], name[FLEET_USER_MAX + 2], pw[FLEET_PASS_MAX + 2];
+	char        *all = NULL;
+	size_t       len = 0, cap = 0, n = 0, skipped = 0, off = 0;
+
+	if (!c->up && !connect_db(c))
+		return false;
+	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &st))) {
+		odbc_diag(SQL_HANDLE_DBC, c->dbc, why, sizeof(why));
+		fail(c, "SQLAllocHandle", why);
+		return false;
+	}
+	SQLSetStmtAttr(st, SQL_ATTR_QUERY_TIMEOUT,
+	    (SQLPOINTER)(intptr_t)ODBC_TIMEOUT_S, 0);
+	rc = SQLExecDirect(st, (SQLCHAR *)"SELECT name, password FROM "
+	    "portcullis_users ORDER BY name", SQL_NTS);
+	while (SQL_SUCCEEDED(rc) && SQL_SUCCEEDED(rc = SQLFetch(st))) {
+		SQLLEN in = 0, ip = 0;
+		size_t ln, lp;
+
+		rc = SQLGetData(st, 1, SQL_C_CHAR, name, sizeof(name), &in);
+		if (SQL_SUCCEEDED(rc))
+			rc = SQLGetData(st, 2, SQL_C_CHAR, pw, sizeof(pw), &ip);
+		if (!SQL_SUCCEEDED(rc))
+			break;
+		ln = in > 0 ? strlen(name) : 0;
+		lp = ip > 0 ? strlen(pw) : 0;
+		if (ln == 0 || lp == 0 || (size_t)in != ln ||
+		    (size_t)ip != lp || ln > FLEET_USER_MAX ||
+		    lp > FLEET_PASS_MAX) {
+			skipped++;
+			continue;
+		}
+		if (len + ln + lp + 2 > cap) {   /* no stale copy left */
+			char *bigger = xmalloc(cap = cap * 2 + ln + lp + 4096);
+
+			if (all != NULL) {
+				memcpy(bigger, all, len);
+				explicit_bzero(all, len);
+			}
+			free(all);
+			all = bigger;
+		}
+		memcpy(all + len, name, ln + 1);
+		memcpy(all + len + ln + 1, pw, lp + 1);
+		len += ln + lp + 2;
+		n++;
+	}
+	explicit_bzero(pw, sizeof(pw));
+	if (!SQL_SUCCEEDED(rc) && rc != SQL_NO_DATA) {
+		odbc_diag(SQL_HANDLE_STMT, st, why, sizeof(why));
+		SQLFreeHandle(SQL_HANDLE_STMT, st);
+		if (all != NULL)
+			explicit_bzero(all, len);
+		free(all);
+		fail(c, "reading portcullis_users", why);
+		return false;
+	}
+	SQLFreeHandle(SQL_HANDLE_STMT, st);
+	if (skipped > 0)
+		log_warnx("%s: %zu rows of portcullis_users left out (an empty, "
+		    "too long or NUL-holding name or password)", c->label,
+		    skipped);
+	if (c->failing)
+		log_info("%s: users read again", c->label);
+	c->failing = false;
+	do {                       /* pieces that end at a pair's end */
+		size_t take = 0, pairs = 0;
+
+		while (off + take < len) {
+			size_t a = strlen(all + off + take) + 1;
+			size_t b = strlen(all + off + take + a) + 1;
+
+			if (take + a + b > FLEET_UDATA)
+				break;
+			take += a + b;
+			pairs++;
+		}
+		memset(&urep, 0, sizeof(urep));
+		urep.seq = c->req.seq;
+		urep.kind = FLEET_USERS;
+		urep.n = (uint32_t)pairs;
+		urep.len = (uint32_t)take;
+		memcpy(urep.data, all + off, take);
+		off += take;
+		urep.more = off < len;
+		if (send(fd, &urep, sizeof(urep), MSG_NOSIGNAL) == -1)
+			break;
+	} while (off < len);
+	explicit_bzero(&urep, sizeof(urep));
+	if (all != NULL)
+		explicit_bzero(all, len);
+	free(all);
+	log_debug("%s: %zu users sent to the master", c->label, n);
 	return true;
 }
 
@@ -206,6 +334,7 @@ read_master(int fd)
 {
 	static struct fleet_req in;
 	ssize_t                 n;
+	struct chan            *c;
 
 	for (;;) {
 		n = recv(fd, &in, sizeof(in), MSG_DONTWAIT | MSG_TRUNC);
@@ -213,25 +342,23 @@ read_master(int fd)
 			return false;
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR;
-		if ((size_t)n != sizeof(in) || in.n > FLEET_ITEMS_MAX ||
+		if ((size_t)n != sizeof(in) || in.kind > FLEET_USERS ||
+		    in.n > FLEET_ITEMS_MAX ||
 		    in.conn_len > FLEET_CONN_MAX || in.conn_len < 3 ||
 		    in.conn[in.conn_len - 1] != '\0' ||
 		    memchr(in.node, '\0', sizeof(in.node)) == NULL) {
-			log_warnx("malformed batch from the master dropped");
+			log_warnx("malformed request from the master dropped");
 			continue;
 		}
-		if (!have || strcmp(in.conn, req.conn) != 0) {
-			if (up)
-				SQLDisconnect(dbc);
-			if (dbc != SQL_NULL_HDBC)
-				SQLFreeHandle(SQL_HANDLE_DBC, dbc);
-			dbc = SQL_NULL_HDBC;
-			up = false;
-			odbc_label(in.conn, label, sizeof(label));
+		c = &ch[in.kind];
+		if (!c->have || strcmp(in.conn, c->req.conn) != 0) {
+			disconnect(c);
+			odbc_label(in.conn, c->label, sizeof(c->label));
 		}
-		memcpy(&req, &in, sizeof(req));
-		have = true;
-		next_try = 0;
+		memcpy(&c->req, &in, sizeof(c->req));
+		explicit_bzero(in.conn, sizeof(in.conn));
+		c->have = true;
+		c->next_try = 0;
 	}
 }
 
@@ -243,20 +370,32 @@ fleet_helper_main(int fd)
 	    &env)) || !SQL_SUCCEEDED(SQLSetEnvAttr(env, SQL_ATTR_ODBC_VERSION,
 	    (SQLPOINTER)SQL_OV_ODBC3, 0)))
 		fatalx("cannot set up the ODBC environment");
+	ch[0].dbc = ch[1].dbc = SQL_NULL_HDBC;
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		int64_t       wait = -1, now = mono_ms();
 
-		if (have)
-			wait = next_try > now ? next_try - now : 0;
+		for (int k = 0; k < 2; k++)
+			if (ch[k].have) {
+				int64_t w = ch[k].next_try > now ?
+				    ch[k].next_try - now : 0;
+
+				if (wait < 0 || w < wait)
+					wait = w;
+			}
 		if (poll(&pfd, 1, (int)wait) == -1 && errno != EINTR)
 			fatal("poll");
 		if (pfd.revents != 0 && !read_master(fd)) {
-			if (up)
-				SQLDisconnect(dbc);
+			disconnect(&ch[0]);
+			disconnect(&ch[1]);
 			_exit(0);
 		}
-		if (have && mono_ms() >= next_try && charge(fd))
-			have = false;
+		now = mono_ms();
+		if (ch[FLEET_BATCH].have && now >= ch[FLEET_BATCH].next_try &&
+		    charge(fd))
+			ch[FLEET_BATCH].have = false;
+		if (ch[FLEET_USERS].have && now >= ch[FLEET_USERS].next_try &&
+		    read_users(fd))
+			ch[FLEET_USERS].have = false;
 	}
 }

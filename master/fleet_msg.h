@@ -6,6 +6,11 @@
  *   helper -> master: struct fleet_rep, n items (the fleet total in v).
  * The master sends the next batch only when the reply to the last one has
  * come; a restarted helper gets the unanswered batch again.
+ *
+ * kind FLEET_USERS (`users &DSN`): a fleet_req without items asks for
+ * portcullis_users; the answer is one or more struct fleet_urep of
+ * "NAME\0PASSWORD\0" pairs, the last with more = 0, sent only once the
+ * whole table was read.
  */
 #ifndef PC_MASTER_FLEET_MSG_H
 #define PC_MASTER_FLEET_MSG_H
@@ -16,6 +21,11 @@
 
 #define FLEET_ITEMS_MAX 1024     /* counter rows per batch */
 #define FLEET_CONN_MAX  (3 * 1025)
+#define FLEET_UDATA     32768
+#define FLEET_USER_MAX  255      /* PC_IPC_USER_MAX */
+#define FLEET_PASS_MAX  1024
+
+enum fleet_kind { FLEET_BATCH, FLEET_USERS };
 
 struct fleet_item {
 	uint32_t num;             /* counter NUMBER */
@@ -26,6 +36,7 @@ struct fleet_item {
 
 struct fleet_req {
 	uint64_t          seq;    /* this node's batch number, increasing */
+	uint32_t          kind;   /* enum fleet_kind */
 	uint32_t          n;
 	uint32_t          conn_len;
 	char              node[PC_FLEET_NODE_MAX + 1];
@@ -35,9 +46,20 @@ struct fleet_req {
 
 struct fleet_rep {
 	uint64_t          seq;
+	uint32_t          kind;    /* FLEET_BATCH */
 	uint32_t          n;
 	uint32_t          applied; /* 0: the database had it already */
+	uint32_t          pad;
 	struct fleet_item items[FLEET_ITEMS_MAX];
+};
+
+struct fleet_urep {
+	uint64_t seq;
+	uint32_t kind;             /* FLEET_USERS */
+	uint32_t n;                /* pairs in data */
+	uint32_t more;             /* 1: more pieces follow */
+	uint32_t len;              /* bytes of data */
+	char     data[FLEET_UDATA];
 };
 
 /* The helper process (fleet_helper.c): answers batches until EOF. */

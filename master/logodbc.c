@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "master/caps.h"
+#include "master/fleet_users.h"
 #include "master/logodbc.h"
 #include "master/master.h"
 #include "master/mfilter.h"
@@ -72,6 +73,7 @@ child(int fd, void (*entry)(int))
 	signals_child_reset();
 	for (struct gen *g = M.gens; g != NULL; g = g->next)
 		pc_config_scrub_secrets(g->cfg);
+	fleet_users_wipe();
 	if (M.cfgtext != NULL)
 		explicit_bzero(M.cfgtext, strlen(M.cfgtext));
 	if (fd != 3 && dup2(fd, 3) == -1)

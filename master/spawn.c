@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "master/fleet_users.h"
 #include "master/listen.h"
 #include "master/signals.h"
 #include "master/spawn.h"
@@ -63,6 +64,7 @@ child(struct worker *w, int ipc_fd, int err_fd)
 	for (struct gen *o = M.gens; o != NULL; o = o->next)
 		if (o != g)
 			pc_config_scrub_secrets(o->cfg);
+	fleet_users_wipe();
 	if (M.cfgtext != NULL)
 		explicit_bzero(M.cfgtext, strlen(M.cfgtext));
 	close_all_but(ipc_fd, lfd, bfd);

@@ -106,6 +106,8 @@ pc_config_scrub_secrets(struct pc_config *cfg)
 	}
 	wipe_str(cfg->fleet.pass);
 	cfg->fleet.pass = NULL;
+	wipe_str(cfg->fleet.upass);
+	cfg->fleet.upass = NULL;
 }
 
 static void
@@ -187,6 +189,9 @@ pc_config_free(struct pc_config *cfg)
 	free(cfg->fleet.pass);
 	free(cfg->fleet.node);
 	free(cfg->fleet.state);
+	free(cfg->fleet.udsn);
+	free(cfg->fleet.uuser);
+	free(cfg->fleet.upass);
 	free(cfg->pidfile);
 	free(cfg->chroot);
 	free(cfg->config_file);

@@ -298,6 +298,11 @@ struct pc_fleet {
 	char    *node;            /* NULL: the host name; [A-Za-z0-9._-] */
 	char    *state;           /* unflushed batches over a restart, or NULL */
 	uint32_t batch_kb;        /* 0: PC_FLEET_BATCH_KB */
+	/* `users &DSN[,USER[,PASS]]`: more users from the database's
+	 * portcullis_users, read at start and at each reload (master/
+	 * fleet_users.c); the file's users win */
+	char    *udsn, *uuser, *upass;
+	bool     upass_set;
 };
 
 #define PC_MAXCONN_DEFAULT 500     /* docs/3proxy-differences.md, decision 4 */

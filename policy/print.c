@@ -131,6 +131,9 @@ user_line(struct pc_text *t, const struct pc_user *u, unsigned flags)
 	pc_text_free(&w);
 }
 
+static void odbc_word(struct pc_text *t, const char *path, const char *user,
+    const char *pass, bool pass_set, unsigned flags);
+
 static void
 users(struct pc_text *t, const struct pc_config *cfg, unsigned flags,
     const struct pc_print_users *ov)
@@ -146,6 +149,12 @@ users(struct pc_text *t, const struct pc_config *cfg, unsigned flags,
 		user_line(t, &u[i], flags);
 	if (ov != NULL && ov->more > 0)
 		pc_text_printf(t, "# ... and %zu more users\n", ov->more);
+	if (cfg->fleet.udsn != NULL) {
+		pc_text_printf(t, "users");
+		odbc_word(t, cfg->fleet.udsn, cfg->fleet.uuser,
+		    cfg->fleet.upass, cfg->fleet.upass_set, flags);
+		pc_text_printf(t, "\n");
+	}
 }
 
 static void
@@ -215,9 +224,6 @@ process(struct pc_text *t, const struct pc_config *cfg)
 		pc_text_printf(t, "\n");
 	}
 }
-
-static void odbc_word(struct pc_text *t, const char *path, const char *user,
-    const char *pass, bool pass_set, unsigned flags);
 
 static void
 globals(struct pc_text *t, const struct pc_config *cfg, unsigned flags)

@@ -21,3 +21,10 @@ CREATE TABLE IF NOT EXISTS portcullis_fleet_nodes (
 	seq     bigint      NOT NULL,
 	updated timestamptz NOT NULL DEFAULT now()
 );
+-- `users &DSN`: users beside the configuration's (docs/fleet.md); the
+-- password column takes the forms of `users`: CL:secret, CR:$6$...,
+-- NT:hex, or a bare cleartext password.  Read at start and each reload.
+CREATE TABLE IF NOT EXISTS portcullis_users (
+	name     text PRIMARY KEY,
+	password text NOT NULL
+);

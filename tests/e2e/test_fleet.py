@@ -7,11 +7,13 @@ NUMBER.  Checked: a user downloading through the three nodes in turn is
 cut when the fleet's total crosses the limit (within one batch); the
 database stopped mid-test and started again loses no byte and counts none
 twice; a node SIGKILLed and restarted goes on from the database's total;
-a period's row is one for the fleet.
+a period's row is one for the fleet; `users &DSN` reads users at start and
+at SIGHUP on every node, and no worker holds their passwords.
 
 Run one: /usr/bin/python3 -m pytest -q tests/e2e/test_fleet.py -k outage
 """
 import base64
+import re
 import signal
 import time
 
@@ -57,11 +59,11 @@ def node(portcullis, pg, name, rules, extra="", tmp=None):
     return srv
 
 
-def get(port, url, timeout=15):
+def get(port, url, timeout=15, auth=AUTH):
     """Status line and body bytes until the connection ends."""
     s = connect(port, timeout=timeout)
     s.sendall(f"GET {url} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-              f"Proxy-Authorization: Basic {AUTH}\r\n\r\n".encode())
+              f"Proxy-Authorization: Basic {auth}\r\n\r\n".encode())
     data = b""
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
@@ -193,11 +195,95 @@ def test_period_row_is_one_for_the_fleet(portcullis, pg, origin, tmp_path):
     assert len(r) == len(starts) <= 2, r
 
 
+def test_users_from_the_database(portcullis, pg, origin, tmp_path):
+    """`users &DSN`: two nodes take their users from portcullis_users at
+    start; a user added (and one removed) in the database reaches both
+    with SIGHUP; the file's users go on working; no worker holds a
+    database password."""
+    pg.psql("CREATE TABLE IF NOT EXISTS portcullis_users (name text "
+            "PRIMARY KEY, password text NOT NULL)")
+    pg.psql("DELETE FROM portcullis_users")
+    pg.psql("INSERT INTO portcullis_users VALUES ('bob', 'CL:bob-pw'), "
+            "('dave', 'CL:dave-never-sent-by-a-client')")
+    srvs = []
+    for name in ("ua", "ub"):
+        port = free_port()
+        srv = portcullis(cfg_head() +
+                         f'users alice:CL:pw "&{pg.dsn()},postgres,x"\n'
+                         "auth strong\nallow *\n"
+                         f"proxy -i127.0.0.1 -p{port}\n", name=name)
+        srv.port = port
+        srvs.append(srv)
+
+    def basic(user, pw):
+        return base64.b64encode(f"{user}:{pw}".encode()).decode()
+
+    def status(srv, user, pw):
+        return get(srv.port, origin.url("/big/10"), auth=basic(user, pw))[0]
+
+    def all_are(user, pw, want):
+        return all(status(s, user, pw).split(b" ")[1] == want for s in srvs)
+    assert wait_for(lambda: all_are("bob", "bob-pw", b"200"), 10), \
+        [s.stderr() for s in srvs]
+    assert all_are("bob", "wrong", b"407")
+    assert all_are("alice", "pw", b"200")
+    assert all_are("carol", "carol-pw", b"407")
+    pg.psql("INSERT INTO portcullis_users VALUES ('carol', 'carol-pw')")
+    pg.psql("DELETE FROM portcullis_users WHERE name = 'bob'")
+    for s in srvs:
+        s.reload()
+    assert wait_for(lambda: all_are("carol", "carol-pw", b"200") and
+                    all_are("bob", "bob-pw", b"407"), 10), \
+        [s.stderr() for s in srvs]
+    assert all_are("alice", "pw", b"200")
+    for s in srvs:
+        assert "users read from the database" in s.stderr()
+    # the new generation's workers were forked while the master held
+    # dave's password (no client ever sent it): they wiped it first
+    # (fleet_users_wipe), the master has it
+    secret = b"dave-never-sent-by-a-client"
+    assert holds(srvs[0].pid, secret) is True
+    for s in srvs:
+        helpers = {int(p) for p in re.findall(r"fleet helper pid (\d+) "
+                                              "started", s.stderr())}
+        workers = [p for p in s.worker_pids() if p not in helpers]
+        assert workers and helpers
+        for pid in workers:
+            assert holds(pid, secret) is False, pid
+
+
+def holds(pid, needle):
+    """True when a writable private mapping of pid holds needle (None
+    when its memory cannot be read)."""
+    try:
+        maps = open(f"/proc/{pid}/maps").read().splitlines()
+        mem = open(f"/proc/{pid}/mem", "rb")
+    except OSError:
+        return None
+    found = False
+    with mem:
+        for ln in maps:
+            f = ln.split()
+            if len(f) < 2 or not f[1].startswith("rw"):
+                continue
+            lo, hi = (int(x, 16) for x in f[0].split("-"))
+            if hi - lo > 256 * MIB:
+                continue
+            try:
+                mem.seek(lo)
+                if needle in mem.read(hi - lo):
+                    found = True
+            except OSError:
+                continue
+    return found
+
+
 @pytest.mark.parametrize("line,token,reason", [
     ("fleet bad/name\n", "bad/name", "a node name is"),
     ("fleet n1 st 0\n", "0", "batch must be"),
     ('counter "&"\n', "&", "empty or over-long ODBC data source"),
     ('counter "&dsn,u,p,x"\n', "&dsn,u,p,x", "expected &DSN"),
+    ('users "&a" "&b"\n', "&b", "a second users database"),
 ])
 def test_bad_fleet_lines(tmp_path, line, token, reason):
     """Errors name file:line:token and the server does not start."""
