@@ -12,7 +12,7 @@
 #include "conf/state.h"
 
 /* Option letters of 3proxy that portcullis does not implement yet. */
-static const char later_opts[] = "abcCDfFgHhINoPsTUxX";
+static const char later_opts[] = "bcCDfFgHhINoPsTUxX";
 
 static int
 opt_ext(struct conf_state *st, struct pc_service *svc, const char *v,
@@ -190,6 +190,15 @@ option(struct conf_state *st, struct pc_service *svc, const char *o,
 			    "checks of the server's handshake); -c0 and -c1 "
 			    "are", v);
 		svc->tls_check = (uint8_t)(v[0] - '0');
+		return 0;
+	case 'a':   /* proxy -a, -a1, -a2: what the origin learns (3proxy) */
+		if (svc->type != PC_SVC_PROXY && svc->type != PC_SVC_AUTO)
+			return conf_err(st, o, "-a is a proxy (and auto) "
+			    "option");
+		if (strcmp(v, "") != 0 && strcmp(v, "1") != 0 &&
+		    strcmp(v, "2") != 0)
+			break;
+		svc->anonymous = (uint8_t)(1 + (*v != '\0' ? *v - '0' : 0));
 		return 0;
 	case 'x':   /* imapp -x: no STARTTLS, which is never offered here */
 		if (*v != '\0' || svc->type != PC_SVC_IMAPP)

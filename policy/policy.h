@@ -326,6 +326,10 @@ struct pc_service {
 	int                 log;       /* index into pc_config.logs, -1 none */
 	char               *logformat; /* NULL = the 3proxy default */
 	bool                silent;    /* -t: no start/stop records */
+	uint8_t             anonymous; /* proxy -a: 0 Forwarded (default),
+	                                  1 -a nothing, 2 -a1 Via and a
+	                                  random X-Forwarded-For, 3 -a2 Via
+	                                  and the client's (3proxy's) */
 	bool                noforce;   /* `noforce` before the service line:
 	                                  open connections outlive a reload
 	                                  unchecked (master/recheck.c) */

@@ -470,6 +470,9 @@ service_line(struct pc_text *t, const struct pc_service *s)
 		pc_text_printf(t, " -e%s", ntop(&s->ext6, ip));
 	pc_text_printf(t, "%s%s%s", NAME(fam, s->fampref),
 	    s->silent ? " -t" : "", s->single ? " -s" : "");
+	if (s->anonymous != 0)
+		pc_text_printf(t, " -a%s", s->anonymous == 1 ? "" :
+		    s->anonymous == 2 ? "1" : "2");
 	if (s->needuser != 1)
 		pc_text_printf(t, " -u%s", s->needuser == 2 ? "2" : "");
 	if ((s->type == PC_SVC_TLSPR || s->type == PC_SVC_AUTO) &&

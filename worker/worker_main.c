@@ -10,6 +10,7 @@
  *   5. READY to the master, then serve until drained or shut down.
  */
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -249,6 +250,10 @@ worker_main(const struct pc_worker_args *a)
 	wctx.svc_idx = (uint16_t)a->svc;
 	wctx.gen = a->gen;
 	wctx.slot = a->slot;
+	/* the HTTP proxy's Forwarded/Via name it; uname is not in the
+	 * sandbox's list */
+	if (gethostname(wctx.hostname, sizeof(wctx.hostname) - 1) != 0)
+		snprintf(wctx.hostname, sizeof(wctx.hostname), "portcullis");
 	quiet_signals();
 	if ((hook = crash_hook()) == HOOK_START)
 		crash_now(hook);

@@ -535,7 +535,17 @@ test_services(void)
 	FAILS("admin 80\n", "t.cfg:1: 80: unexpected argument (options are "
 	    "one word: -p3128)");
 
-	FAILS("proxy -a\n", "t.cfg:1: -a: not supported yet: option -a");
+	FAILS("socks -a\n", "t.cfg:1: -a: -a is a proxy (and auto) option");
+	FAILS("proxy -a3\n", "t.cfg:1: -a3: invalid option");
+	c = load("proxy -a -p1\nproxy -a1 -p2\nproxy -a2 -p3\nproxy -p4\n");
+	CHECK(c != NULL);
+	if (c != NULL) {
+		CHECK_EQ_INT(c->svcs[0].anonymous, 1);
+		CHECK_EQ_INT(c->svcs[1].anonymous, 2);
+		CHECK_EQ_INT(c->svcs[2].anonymous, 3);
+		CHECK_EQ_INT(c->svcs[3].anonymous, 0);
+	}
+	pc_config_free(c);
 	FAILS("proxy -u\n", "t.cfg:1: -u: not supported yet on this service "
 	    "(socks and auto only)");
 	FAILS("socks -u3\n", "t.cfg:1: -u3: invalid option");

@@ -674,9 +674,43 @@ test_request_ftp(void)
 	CHECK(!req.ftp);
 }
 
+/* What the origin learns of the client: 3proxy's -a options. */
+static void
+test_ident(void)
+{
+	struct pc_addr a;
+	char           out[HTTP_IDENT_MAX];
+
+	CHECK(pc_addr_parse("192.0.2.7", &a) == 0);
+	a.port = 40000;
+	CHECK(http_ident_lines(0, &a, 3128, "gw", 0, out, sizeof(out)) > 0);
+	CHECK_STREQ(out, "Forwarded: for=192.0.2.7:40000;by=gw:3128\r\n");
+	CHECK_EQ_INT(http_ident_lines(1, &a, 3128, "gw", 0, out,
+	    sizeof(out)), 0);
+	CHECK_STREQ(out, "");
+	CHECK(http_ident_lines(2, &a, 3128, "gw", 0x0a000102u, out,
+	    sizeof(out)) > 0);
+	CHECK_STREQ(out, "Via: 1.1 gw:3128 (portcullis)\r\n"
+	    "X-Forwarded-For: 10.0.1.2\r\n");
+	CHECK(http_ident_lines(3, &a, 3128, "gw", 0x0a000102u, out,
+	    sizeof(out)) > 0);
+	CHECK_STREQ(out, "Via: 1.1 gw:3128 (portcullis)\r\n"
+	    "X-Forwarded-For: 192.0.2.7\r\n");
+	CHECK(pc_addr_parse("2001:db8::1", &a) == 0);
+	a.port = 5;
+	CHECK(http_ident_lines(0, &a, 80, "gw", 0, out, sizeof(out)) > 0);
+	CHECK_STREQ(out, "Forwarded: for=\"[2001:db8::1]:5\";by=gw:80\r\n");
+	/* too small: nothing, never a cut line */
+	CHECK_EQ_INT(http_ident_lines(0, &a, 80, "gw", 0, out, 20), 0);
+	CHECK_STREQ(out, "");
+	CHECK_EQ_INT(http_ident_lines(9, &a, 80, "gw", 0, out, sizeof(out)),
+	    0);
+}
+
 int
 main(void)
 {
+	test_ident();
 	test_request_ftp();
 	test_scan();
 	test_request_good();

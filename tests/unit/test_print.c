@@ -149,6 +149,7 @@ services_eq(const struct pc_config *a, const struct pc_config *b)
 		    s->target_port == t->target_port, "a port mapper's target");
 		SAME(s->needuser == t->needuser, "-u or -u2");
 		SAME(s->noforce == t->noforce, "force or noforce");
+		SAME(s->anonymous == t->anonymous, "-a");
 		SAME(s->tls_check == t->tls_check, "-c");
 		SAME(addr_eq(&s->nat_ext, &t->nat_ext) &&
 		    addr_eq(&s->nat_int, &t->nat_int), "-Ne or -Ni");

@@ -36,6 +36,7 @@ struct worker_ctx {                     /* the worker's read-only context */
 	uint16_t                 svc_idx;
 	uint32_t                 gen;
 	uint32_t                 slot;
+	char                     hostname[256];  /* gethostname() */
 };
 extern struct worker_ctx wctx;          /* set once by worker_main */
 

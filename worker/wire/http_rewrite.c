@@ -1,7 +1,9 @@
 /*
  * Head rebuilding for the two directions of the proxy hop.
  */
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "worker/wire/http_rewrite.h"
 
@@ -62,6 +64,13 @@ size_t
 http_req_build(const char *buf, const struct http_req *r, bool keepalive,
     char *out)
 {
+	return http_req_build_extra(buf, r, keepalive, NULL, out);
+}
+
+size_t
+http_req_build_extra(const char *buf, const struct http_req *r,
+    bool keepalive, const char *extra, char *out)
+{
 	const char *line = buf + r->m.line.off;
 	char       *o = out;
 
@@ -78,10 +87,45 @@ http_req_build(const char *buf, const struct http_req *r, bool keepalive,
 	o = put_span(o, buf, r->authority);
 	o = put(o, "\r\n", 2);
 	o = put_fields(o, buf, &r->m);
+	if (extra != NULL)
+		o = put(o, extra, strlen(extra));
 	o = keepalive ? put(o, CONN_KEEP, sizeof(CONN_KEEP) - 1) :
 	    put(o, CONN_CLOSE, sizeof(CONN_CLOSE) - 1);
 	o = put(o, "\r\n", 2);
 	return (size_t)(o - out);
+}
+
+size_t
+http_ident_lines(int anon, const struct pc_addr *client, uint16_t port,
+    const char *host, uint32_t rnd, char *out, size_t cap)
+{
+	char ip[PC_ADDRSTRLEN];
+	int  n;
+
+	if (cap == 0)
+		return 0;
+	out[0] = '\0';
+	if (strlen(host) > 255 || pc_addr_ntop(client, ip, sizeof(ip)) == NULL)
+		return 0;
+	if (anon == 0 && client->family == AF_INET6)
+		n = snprintf(out, cap, "Forwarded: for=\"[%s]:%u\";by=%s:%u\r\n",
+		    ip, client->port, host, port);
+	else if (anon == 0)
+		n = snprintf(out, cap, "Forwarded: for=%s:%u;by=%s:%u\r\n", ip,
+		    client->port, host, port);
+	else if (anon == 2 || anon == 3) {
+		if (anon == 2)
+			snprintf(ip, sizeof(ip), "%u.%u.%u.%u", rnd >> 24,
+			    (rnd >> 16) & 255, (rnd >> 8) & 255, rnd & 255);
+		n = snprintf(out, cap, "Via: 1.1 %s:%u (portcullis)\r\n"
+		    "X-Forwarded-For: %s\r\n", host, port, ip);
+	} else
+		return 0;
+	if (n < 0 || (size_t)n >= cap) {
+		out[0] = '\0';
+		return 0;
+	}
+	return (size_t)n;
 }
 
 size_t

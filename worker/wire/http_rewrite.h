@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/addr.h"
 #include "worker/wire/http_parse.h"
 
 /* Bytes the rebuilt head can take at most. */
@@ -21,6 +22,22 @@ size_t http_resp_out_size(const struct http_resp *r);
  * length.  keepalive chooses "Connection: keep-alive" or "close". */
 size_t http_req_build(const char *buf, const struct http_req *r,
 	    bool keepalive, char *out);
+/* The same with extra (whole "Name: value\r\n" lines, or NULL) before
+ * the Connection field; out needs http_req_out_size + strlen(extra). */
+size_t http_req_build_extra(const char *buf, const struct http_req *r,
+	    bool keepalive, const char *extra, char *out);
+
+/* What 3proxy's proxy adds about the client (its -a options): anon 0
+ * "Forwarded: for=IP:PORT;by=HOST:PORT" (RFC 7239; an IPv6 for= quoted
+ * and bracketed), 1 nothing, 2 "Via: 1.1 HOST:PORT (portcullis)" and
+ * "X-Forwarded-For: " an IPv4 address made of rnd, 3 the same with the
+ * client's address.  client: the client's address and port; port: the
+ * service's; host: this host's name.  The length written to out (NUL
+ * terminated), 0 for nothing or when cap is too small. */
+#define HTTP_IDENT_MAX 600
+size_t http_ident_lines(int anon, const struct pc_addr *client,
+	    uint16_t port, const char *host, uint32_t rnd, char *out,
+	    size_t cap);
 size_t http_resp_build(const char *buf, const struct http_resp *r,
 	    bool keepalive, char *out);
 /* A head built by http_req_build (origin form, Host on the second line)

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 
 #include "worker/proto/http/http_conn.h"
@@ -372,11 +373,21 @@ start_request(struct conn *c, const struct http_req *r)
 		    r->m.content_length : 0);
 		st->req_done = st->req_body == HTTP_BODY_NONE;
 		http_chunked_init(&st->req_ck);
-		if ((st->up.p = malloc(http_req_out_size(r))) == NULL) {
+		uint32_t rnd = 0;
+		char     ident[HTTP_IDENT_MAX];
+
+		if (wctx.svc->anonymous == 2 &&
+		    getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+			rnd = (uint32_t)ev_wallclock_ms() * 2654435761u;
+		(void)http_ident_lines(wctx.svc->anonymous, &c->client,
+		    c->local.port, wctx.hostname, rnd, ident, sizeof(ident));
+		if ((st->up.p = malloc(http_req_out_size(r) +
+		    strlen(ident))) == NULL) {
 			http_fail(c, PC_E_NOMEM, false);
 			return;
 		}
-		st->up.len = (uint32_t)http_req_build(buf, r, st->client_keep,
+		st->up.len = (uint32_t)http_req_build_extra(buf, r,
+		    st->client_keep, ident[0] != '\0' ? ident : NULL,
 		    st->up.p);
 		st->up.off = 0;
 		st->up_proxy = false;
