@@ -162,10 +162,6 @@ conn_free(void *p)
 	free(c->user);
 	free(c->host);
 	free(c->text);
-	if (c->parent_auth != NULL) {
-		explicit_bzero(c->parent_auth, strlen(c->parent_auth));
-		free(c->parent_auth);
-	}
 	free(c);
 }
 
@@ -225,8 +221,8 @@ linger_read(struct ev_io *io, uint32_t revents)
 	for (int i = 0; i < 4; i++) {
 		n = read(c->cfd, sink, sizeof(sink));
 		if (n > 0) {
-			c->pending += (uint64_t)n;
-			if (c->pending > LINGER_BYTES)
+			c->linger_bytes += (uint32_t)n;
+			if (c->linger_bytes > LINGER_BYTES)
 				break;
 			continue;
 		}
@@ -234,7 +230,7 @@ linger_read(struct ev_io *io, uint32_t revents)
 			return;
 		break;                  /* EOF or error: the client is done */
 	}
-	if (n > 0 && c->pending <= LINGER_BYTES)
+	if (n > 0 && c->linger_bytes <= LINGER_BYTES)
 		return;                 /* more next turn */
 	conn_close(c, PC_E_NOLOG);
 }
@@ -252,7 +248,7 @@ conn_linger(struct conn *c, int code)
 	 * touching it (its state is gone); conn_close finishes the job */
 	c->closing = true;
 	c->lingering = true;
-	c->pending = 0;
+	c->linger_bytes = 0;
 	if (c->cfd < 0 || shutdown(c->cfd, SHUT_WR) != 0 ||
 	    ev_io_take(&c->cio, c->cfd, EPOLLIN, linger_read, c) != 0) {
 		conn_close(c, PC_E_NOLOG);

@@ -59,6 +59,7 @@ struct conn {
 	                                 record carries PC_E_NOMEM */
 	int             dead_cfd;     /* closed client socket, closed for
 	                                 real at the end of the turn */
+	uint32_t        linger_bytes; /* conn_linger: bytes read and dropped */
 	uint64_t        start_ms;     /* wall clock at accept or request start */
 	uint64_t        bytes_in;     /* %I from the server */
 	uint64_t        bytes_out;    /* %O to the server */
@@ -72,20 +73,12 @@ struct conn {
 	char           *user;         /* authenticated/given name, or NULL */
 	char           *host;         /* requested name, or NULL */
 	char           *text;         /* %T, or NULL */
-	uint64_t        pending;      /* protocol-private scratch */
 	struct request_state *req_state; /* request.c pipeline, or NULL */
 	struct relay_state   *relay;     /* relay.c bulk phase, or NULL */
-	bool            via_http_parent; /* c->sfd is an `http` parent: send
-	                                    requests in absolute form */
-	char           *parent_auth;  /* its "Basic ..." value, or NULL */
 	struct bl_set   bl_in, bl_out;   /* bandwidth pipes (bandlim.h) of the
 	                                    current request, per direction */
 	struct bl_set   cl_held;         /* connlim counts it holds */
 	struct ct_set   ct_in, ct_out;   /* traffic counters (counters.h) */
-	bool            redirect_http; /* request.c: the rule redirects this
-	                                  connection to the local HTTP handler */
-	bool            redirect_pop3; /* ... to the local POP3 handler */
-	bool            redirect_ftp;  /* ... to the local FTP handler */
 	uint32_t        op;           /* the request's PC_OP_ (request.c) */
 	bool            verified;     /* its user's password was checked */
 	bool            rechecked;    /* asked once after a reload (force) */

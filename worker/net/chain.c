@@ -34,6 +34,7 @@ struct chain {
 	struct pc_addr            addr;
 	uint16_t                  port;
 	bool                      proxyform;
+	struct chain_parent      *parent;      /* t->parent, or NULL */
 	bool                      http_tunnel;
 
 	size_t                    hop[CHAIN_MAX_HOPS];  /* rule->parents idx */
@@ -391,15 +392,14 @@ talk(struct chain *ch)
 		finish(ch, PC_E_OK);
 		return;
 	}
-	if (p->type == PC_PARENT_HTTP && ch->proxyform) {
-		ch->c->via_http_parent = true;
+	if (p->type == PC_PARENT_HTTP && ch->proxyform && ch->parent != NULL) {
+		ch->parent->via_http = true;
 		if (user != NULL) {
 			char b[700];
-
 			bool nomem = false;
 
 			if (chain_msg_basic(b, sizeof(b), user, pass) != 0)
-				nomem = (ch->c->parent_auth = strdup(b)) == NULL;
+				nomem = (ch->parent->auth = strdup(b)) == NULL;
 			explicit_bzero(b, sizeof(b));
 			if (nomem) {
 				finish(ch, PC_E_NOMEM);
@@ -724,16 +724,24 @@ chain_start(struct conn *c, const struct pc_acl_rule *rule,
 	ch->port = t->port;
 	ch->proxyform = t->proxyform;
 	ch->http_tunnel = t->http_tunnel;
-	c->via_http_parent = false;
-	if (c->parent_auth != NULL) {
-		explicit_bzero(c->parent_auth, strlen(c->parent_auth));
-		free(c->parent_auth);
-		c->parent_auth = NULL;
-	}
+	ch->parent = t->parent;
+	if (ch->parent != NULL)
+		chain_parent_clear(ch->parent);
 	/* the first try runs from the loop, so cb never runs before we
 	 * return */
 	ev_timer_start(&ch->timer, 0, kick, ch);
 	return ch;
+}
+
+void
+chain_parent_clear(struct chain_parent *p)
+{
+	p->via_http = false;
+	if (p->auth != NULL) {
+		explicit_bzero(p->auth, strlen(p->auth));
+		free(p->auth);
+		p->auth = NULL;
+	}
 }
 
 void

@@ -24,6 +24,15 @@
 #include "policy/policy.h"
 #include "worker/core/conn.h"
 
+/* What an `http` last hop asks of the proxy service's requests. */
+struct chain_parent {
+	bool  via_http;   /* c->sfd is an `http` parent: requests go in
+	                     absolute form */
+	char *auth;       /* its "Basic ..." Proxy-Authorization, or NULL */
+};
+/* Back to none (the credentials wiped). */
+void chain_parent_clear(struct chain_parent *p);
+
 struct chain_target {
 	const char    *host;      /* requested name, or NULL */
 	struct pc_addr addr;      /* resolved or literal address; family 0:
@@ -36,6 +45,8 @@ struct chain_target {
 	bool           http_tunnel; /* the proxy service's CONNECT: an `http`
 	                             last hop is asked with CONNECT (else, for
 	                             socks and tcppm, it is a plain stream) */
+	struct chain_parent *parent; /* with proxyform: cleared at the start,
+	                             filled for an `http` last hop */
 };
 
 struct chain;
@@ -43,7 +54,7 @@ typedef void chain_cb(void *arg, enum pc_ecode code);
 
 /* Starts the chain for rule's parents; cb(arg, 0) when c->sfd is the
  * connected stream to the target (c->remote = the first hop, c->ext set,
- * c->via_http_parent and c->parent_auth set for an `http` last hop), or
+ * t->parent filled for an `http` last hop), or
  * cb(arg, code).  cb is never called before chain_start returns.  The
  * strings of t are copied.  NULL when out of memory (cb not called). */
 struct chain *chain_start(struct conn *c, const struct pc_acl_rule *rule,

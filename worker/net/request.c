@@ -57,7 +57,9 @@ struct request_state {
 	int               fd;            /* connect in progress, or -1 */
 	size_t            rule;          /* allowing ACL rule, or -1 */
 	struct chain     *chain;         /* parents in progress, or NULL */
-	bool              proxyform, http_tunnel, may_redirect, redirected;
+	bool              proxyform, http_tunnel, redirected;
+	enum request_redirect *redirect;  /* the caller's, or NULL */
+	struct chain_parent   *parent;    /* the caller's, or NULL */
 };
 
 #define NBNAME_WAIT_MS 1500   /* NBSTAT answers come from the LAN */
@@ -408,6 +410,7 @@ start_chain(struct request_state *r)
 	t.user = r->user;
 	t.pass = r->pass;
 	t.proxyform = r->proxyform;
+	t.parent = r->parent;
 	t.http_tunnel = r->http_tunnel;
 	r->chain = chain_start(r->c,
 	    &wctx.cfg->acls[wctx.svc->acl].rules[r->rule], &t, chain_done, r);
@@ -501,10 +504,9 @@ step(struct request_state *r)
 			pop3 += rule->parents[i].type == PC_PARENT_POP3;
 			ftp += rule->parents[i].type == PC_PARENT_FTP;
 		}
-		if (local > 0 && r->may_redirect) {
-			r->c->redirect_pop3 = pop3 > 0;
-			r->c->redirect_ftp = pop3 == 0 && ftp > 0;
-			r->c->redirect_http = pop3 == 0 && ftp == 0;
+		if (local > 0 && r->redirect != NULL) {
+			*r->redirect = pop3 > 0 ? REDIRECT_POP3 : ftp > 0 ?
+			    REDIRECT_FTP : REDIRECT_HTTP;
 			finish(r, PC_E_OK);
 			return;
 		}
@@ -535,7 +537,10 @@ request_start(struct conn *c, const struct target_req *t, request_cb *cb)
 	r->no_connect = t->no_connect;
 	r->proxyform = t->proxyform;
 	r->http_tunnel = t->http_tunnel;
-	r->may_redirect = t->may_redirect;
+	r->redirect = t->redirect;
+	r->parent = t->parent;
+	if (r->redirect != NULL)
+		*r->redirect = REDIRECT_NONE;
 	r->redirected = t->redirected;
 	r->rule = (size_t)-1;
 	r->fd = -1;

@@ -25,6 +25,17 @@
 #include "common/addr.h"
 #include "worker/core/conn.h"
 
+/* Where a rule with `parent 1000 TYPE 0.0.0.0 0` sends the client: the
+ * protocol hands it to that handler of the worker (redirect.h). */
+enum request_redirect {
+	REDIRECT_NONE,
+	REDIRECT_HTTP,
+	REDIRECT_POP3,
+	REDIRECT_FTP,
+};
+
+struct chain_parent;
+
 struct target_req {
 	uint32_t       op;        /* PC_OP_ bit for the ACL */
 	const char    *host;      /* name to resolve, or NULL */
@@ -39,14 +50,18 @@ struct target_req {
 	bool           redirected; /* the HTTP handler of a redirected SOCKS
 	                             connection: the ACL walk passes over the
 	                             rules that redirect (policy.h) */
-	bool           may_redirect; /* a rule with `parent 1000 http 0.0.0.0
-	                             0` ends the pipeline with code 0, no
-	                             server socket and c->redirect_http set
-	                             (pop3: c->redirect_pop3): the protocol
-	                             hands the client to the HTTP (POP3)
-	                             handler (redirect.h); elsewhere such
-	                             a parent is ignored (the handler
-	                             walks the ACL again and must not loop) */
+	enum request_redirect *redirect; /* non-NULL: a rule with `parent
+	                             1000 http 0.0.0.0 0` ends the pipeline
+	                             with code 0, no server socket and
+	                             *redirect = REDIRECT_HTTP (pop3, ftp:
+	                             _POP3, _FTP; else REDIRECT_NONE): the
+	                             protocol hands the client to that
+	                             handler; NULL: such a parent is ignored
+	                             (the handler walks the ACL again and
+	                             must not loop) */
+	struct chain_parent *parent; /* proxyform: what an `http` last hop
+	                             needs (chain.h), set before the pipeline
+	                             calls back; NULL elsewhere */
 };
 
 typedef void request_cb(struct conn *c, enum pc_ecode code);

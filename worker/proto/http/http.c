@@ -316,6 +316,7 @@ run_pipeline(struct conn *c, bool reuse)
 	}
 	t.no_connect = reuse;
 	t.proxyform = st->op != PC_OP_HTTP_CONNECT;
+	t.parent = t.proxyform ? &st->parent : NULL;
 	t.redirected = st->redirected;
 	t.http_tunnel = st->op == PC_OP_HTTP_CONNECT;
 	st->reused = reuse;
@@ -534,13 +535,14 @@ to_proxy_form(struct conn *c)
 {
 	struct http_state *st = c->proto_state;
 	size_t             cap = st->up.len + strlen(st->host) + 64 +
-	    (c->parent_auth != NULL ? strlen(c->parent_auth) + 32 : 0);
+	    (st->parent.auth != NULL ? strlen(st->parent.auth) + 32 : 0);
 	char              *p = malloc(cap);
 	size_t             n;
 
 	if (p == NULL)
 		return -1;
-	n = http_req_proxy_form(st->up.p, st->up.len, c->parent_auth, p, cap);
+	n = http_req_proxy_form(st->up.p, st->up.len, st->parent.auth, p,
+	    cap);
 	if (n == 0) {
 		free(p);
 		return -1;
@@ -570,7 +572,7 @@ request_done(struct conn *c, enum pc_ecode code)
 		http_retry(c);
 		return;
 	}
-	if (c->via_http_parent && !st->up_proxy && to_proxy_form(c) != 0) {
+	if (st->parent.via_http && !st->up_proxy && to_proxy_form(c) != 0) {
 		http_fail(c, PC_E_NOMEM, false);
 		return;
 	}
@@ -765,6 +767,7 @@ http_release(struct conn *c)
 	if (st == NULL)
 		return;
 	drop_credentials(st);
+	chain_parent_clear(&st->parent);
 	http_ftp_release(c);
 	bl_grant_idle(&c->bl_in, &st->bl);
 	ev_timer_stop(&st->bl_timer);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "worker/core/conn.h"
+#include "worker/net/chain.h"
 #include "worker/wire/http_body.h"
 #include "worker/wire/http_parse.h"
 
@@ -66,6 +67,7 @@ struct http_state {
 	uint32_t         op;
 	char            *cred;        /* "user\0pass\0" while in flight */
 	bool             redirected;  /* came from SOCKS (redirect.h) */
+	struct chain_parent parent;   /* an `http` parent's needs (chain.h) */
 	struct bl_grant  bl;          /* bandlimin on the response: bytes
 	                                 reserved (core/bandlim.h) */
 	struct ev_timer  bl_timer;

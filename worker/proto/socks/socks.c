@@ -46,6 +46,7 @@ struct socks_state {
 	uint8_t  cmd;                 /* SOCKS_CMD_ of the request */
 	struct pc_addr want;          /* BIND/UDP: the address it names */
 	bool     host_is_ip;          /* c->host is the IPv4 text (for %n) */
+	enum request_redirect redirect; /* the pipeline's decision */
 	uint8_t  buf[SOCKS_BUF];
 };
 
@@ -159,7 +160,8 @@ redirect(struct conn *c)
 		conn_set_host(c, NULL);
 	socks_release(c);
 	conn_set_text(c, NULL);
-	(c->redirect_pop3 ? pop3_takeover : c->redirect_ftp ? ftp_takeover :
+	(keep.redirect == REDIRECT_POP3 ? pop3_takeover :
+	    keep.redirect == REDIRECT_FTP ? ftp_takeover :
 	    http_takeover)(c, keep.buf,
 	    keep.len, keep.userpass ? keep.up.user :
 	    keep.ruser[0] != '\0' ? keep.ruser : NULL,
@@ -190,7 +192,7 @@ request_done(struct conn *c, enum pc_ecode code)
 			socks_udp_start(c, &want);
 		return;
 	}
-	if (c->redirect_http || c->redirect_pop3 || c->redirect_ftp) {
+	if (st->redirect != REDIRECT_NONE) {
 		redirect(c);
 		return;
 	}
@@ -279,7 +281,7 @@ run_request(struct conn *c, const struct socks_req *r)
 		t.user = r->user;    /* SOCKS4 has a user id, no password */
 		snprintf(st->ruser, sizeof(st->ruser), "%s", r->user);
 	}
-	t.may_redirect = true;
+	t.redirect = &st->redirect;
 	st->phase = PH_WAIT;
 	/* the pipeline owns the connection now; early data stays queued
 	 * (socks_io stops reading only when some arrives: most clients wait
