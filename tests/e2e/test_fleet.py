@@ -46,12 +46,12 @@ def rows(pg, num):
                    f"WHERE num = {num} ORDER BY period_start")
 
 
-def node(portcullis, pg, name, rules, extra="", tmp=None):
+def node(portcullis, pg, name, rules, extra="", tmp=None, batch=256):
     port = free_port()
     state = f"{tmp}/{name}.state" if tmp is not None else ""
     srv = portcullis(cfg_head() +
                      f'counter "&{pg.dsn()},postgres,unused"\n'
-                     f'fleet {name} "{state}" 256\n{extra}'
+                     f'fleet {name} "{state}" {batch}\n{extra}'
                      "users alice:CL:pw\nauth strong\n" + rules +
                      f"allow alice\nproxy -i127.0.0.1 -p{port}\n",
                      name=name)
@@ -127,6 +127,45 @@ def test_quota_holds_across_three_nodes(portcullis, pg, origin, tmp_path):
         assert status.startswith(b"HTTP/1.0 503"), (srv.dir, status)
     recs = records(c, "/chunked/6000000")
     assert recs and recs[0]["err"] == "00010", recs
+
+
+@pytest.mark.parametrize("batch_kb,num", [(64, 15), (1024, 16)])
+def test_concurrent_overshoot_within_the_bound(portcullis, pg, origin,
+                                               batch_kb, num):
+    """Three nodes download at about 2 MB/s each at the same time from an
+    8 MiB quota: each is cut, and the fleet's overshoot stays within
+    docs/fleet.md's bound 2 k r w, w = min(1 s, max(B/r, 0.1 s)) + R
+    (R: 0.05 s allowed for the database's round trip on a loaded
+    machine), plus one 64 KiB read per node."""
+    import threading
+    rate = 2000000
+    rules = f"countin {num}/alice D 8 alice\n"
+    srvs = [node(portcullis, pg, f"f{n}{num}", rules, batch=batch_kb)
+            for n in "abc"]
+    time.sleep(1.2)            # each has a total (0) back
+    got = [None] * 3
+
+    def run(i):
+        got[i] = get(srvs[i].port,
+                     origin.url(f"/big/4000000?rate={rate}"), timeout=20)
+    ts = [threading.Thread(target=run, args=(i,)) for i in range(3)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(30)
+    assert all(g is not None and g[0].startswith(b"HTTP/1.1 200")
+               for g in got), got
+    assert all(g[1] < 4000000 for g in got), got      # all three cut
+    received = sum(g[1] for g in got)
+    want = counted(srvs, 3)
+    fleet = settle(pg, num, want)
+    w = min(1.0, max(batch_kb * 1024 / rate, 0.1)) + 0.05
+    bound = 2 * 3 * rate * w + 3 * 65536
+    print(f"fleet overshoot: batch {batch_kb} KiB, 3 nodes at "
+          f"{rate} B/s: clients got {received} B, fleet total {fleet} B, "
+          f"over by {fleet - 8 * MIB} B (bound {int(bound)} B)")
+    assert fleet == want, (fleet, want)
+    assert fleet - 8 * MIB <= bound, (fleet, bound)
 
 
 def test_outage_loses_nothing(portcullis, pg, origin, tmp_path):
