@@ -101,18 +101,14 @@ fail(struct chan *c, const char *what, const char *why)
 static bool
 run(struct chan *c, const char *sql, struct fleet_rep *out)
 {
-	SQLHSTMT  st;
-	SQLRETURN rc;
+	SQLRETURN rc = SQL_SUCCESS;
 	char      why[600];
+	SQLHSTMT  st = odbc_exec(c->dbc, sql, why, sizeof(why));
 
-	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &st))) {
-		odbc_diag(SQL_HANDLE_DBC, c->dbc, why, sizeof(why));
-		fail(c, "SQLAllocHandle", why);
+	if (st == SQL_NULL_HSTMT) {
+		fail(c, "a statement", why);
 		return false;
 	}
-	SQLSetStmtAttr(st, SQL_ATTR_QUERY_TIMEOUT,
-	    (SQLPOINTER)(intptr_t)ODBC_TIMEOUT_S, 0);
-	rc = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
 	while (out != NULL && SQL_SUCCEEDED(rc) &&
 	    SQL_SUCCEEDED(rc = SQLFetch(st))) {
 		int64_t v[4] = { 0, 0, 0, 0 };
@@ -238,15 +234,13 @@ read_users(int fd)
 
 	if (!c->up && !connect_db(c))
 		return false;
-	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &st))) {
-		odbc_diag(SQL_HANDLE_DBC, c->dbc, why, sizeof(why));
-		fail(c, "SQLAllocHandle", why);
+	if ((st = odbc_exec(c->dbc, "SELECT name, password FROM "
+	    "portcullis_users ORDER BY name", why, sizeof(why))) ==
+	    SQL_NULL_HSTMT) {
+		fail(c, "reading portcullis_users", why);
 		return false;
 	}
-	SQLSetStmtAttr(st, SQL_ATTR_QUERY_TIMEOUT,
-	    (SQLPOINTER)(intptr_t)ODBC_TIMEOUT_S, 0);
-	rc = SQLExecDirect(st, (SQLCHAR *)"SELECT name, password FROM "
-	    "portcullis_users ORDER BY name", SQL_NTS);
+	rc = SQL_SUCCESS;
 	while (SQL_SUCCEEDED(rc) && SQL_SUCCEEDED(rc = SQLFetch(st))) {
 		SQLLEN in = 0, ip = 0;
 		size_t ln, lp;

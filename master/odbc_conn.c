@@ -47,6 +47,27 @@ odbc_diag(SQLSMALLINT type, SQLHANDLE h, char *out, size_t cap)
 	snprintf(out, cap, "%s: %s", (char *)state, (char *)msg);
 }
 
+SQLHSTMT
+odbc_exec(SQLHDBC dbc, const char *sql, char *why, size_t cap)
+{
+	SQLHSTMT  st;
+	SQLRETURN rc;
+
+	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, dbc, &st))) {
+		odbc_diag(SQL_HANDLE_DBC, dbc, why, cap);
+		return SQL_NULL_HSTMT;
+	}
+	SQLSetStmtAttr(st, SQL_ATTR_QUERY_TIMEOUT,
+	    (SQLPOINTER)(intptr_t)ODBC_TIMEOUT_S, 0);
+	rc = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
+	if (!SQL_SUCCEEDED(rc) && rc != SQL_NO_DATA) {
+		odbc_diag(SQL_HANDLE_STMT, st, why, cap);
+		SQLFreeHandle(SQL_HANDLE_STMT, st);
+		return SQL_NULL_HSTMT;
+	}
+	return st;
+}
+
 int
 odbc_connect(SQLHENV env, SQLHDBC *dbc, const char *dsn, const char *user,
     const char *pass, char *why, size_t cap)

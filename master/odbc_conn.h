@@ -22,5 +22,8 @@ void odbc_diag(SQLSMALLINT type, SQLHANDLE h, char *out, size_t cap);
  * '=', else SQLConnect); 0, or -1 with *dbc freed and why filled in. */
 int  odbc_connect(SQLHENV env, SQLHDBC *dbc, const char *dsn,
 	    const char *user, const char *pass, char *why, size_t cap);
+/* Executes sql on dbc with the query timeout; the statement (to fetch
+ * from, then SQLFreeHandle), or SQL_NULL_HSTMT with why filled in. */
+SQLHSTMT odbc_exec(SQLHDBC dbc, const char *sql, char *why, size_t cap);
 
 #endif

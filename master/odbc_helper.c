@@ -36,7 +36,6 @@
 #define QUEUE_MAX   10000     /* statements per connection */
 #define RETRY_MS    3000
 #define BATCH       64        /* statements between two socket reads */
-#define TIMEOUT_S   ODBC_TIMEOUT_S
 
 struct conn {
 	char         *dsn, *user, *pass;
@@ -120,21 +119,10 @@ connect_db(struct conn *c)
 static bool
 exec_one(struct conn *c, const char *sql)
 {
-	SQLHSTMT  st;
-	SQLRETURN rc;
-	char      why[600];
+	char     why[600];
+	SQLHSTMT st = odbc_exec(c->dbc, sql, why, sizeof(why));
 
-	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &st))) {
-		odbc_diag(SQL_HANDLE_DBC, c->dbc, why, sizeof(why));
-		fail(c, "SQLAllocHandle", why);
-		return false;
-	}
-	SQLSetStmtAttr(st, SQL_ATTR_QUERY_TIMEOUT,
-	    (SQLPOINTER)(intptr_t)TIMEOUT_S, 0);
-	rc = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
-	if (!SQL_SUCCEEDED(rc) && rc != SQL_NO_DATA) {
-		odbc_diag(SQL_HANDLE_STMT, st, why, sizeof(why));
-		SQLFreeHandle(SQL_HANDLE_STMT, st);
+	if (st == SQL_NULL_HSTMT) {
 		fail(c, "a statement", why);
 		return false;
 	}
