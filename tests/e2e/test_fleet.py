@@ -218,6 +218,37 @@ def test_killed_node_goes_on_from_the_database(portcullis, pg, origin,
     assert n <= 4 * MIB - want + 256 * 1024 + 65536, n
 
 
+def test_restarts_while_the_database_is_down(portcullis, pg, origin,
+                                             tmp_path):
+    """With the database down, node a is SIGKILLed and node b stopped
+    (SIGTERM) after moving bytes; both start again and the database comes
+    back: the state files charge everything they counted (a moved its
+    bytes more than a second before the kill, the state file's period),
+    nothing twice."""
+    rules = "countin 17/alice D 100 alice\n"
+    a = node(portcullis, pg, "fa7", rules, tmp=tmp_path)
+    b = node(portcullis, pg, "fb7", rules, tmp=tmp_path)
+    time.sleep(1.2)
+    assert pg.stop()
+    try:
+        assert get(a.port, origin.url("/big/1500000"))[1] == 1500000
+        assert get(b.port, origin.url("/big/700000"))[1] == 700000
+        want = counted([a, b], 2)
+        time.sleep(1.5)               # a state file write has passed
+        a.signal(signal.SIGKILL)
+        a.kill()
+        assert b.stop() == 0
+        assert "the state file keeps them" in b.stderr(), b.stderr()
+        a.start()
+        b.start()
+        time.sleep(1.5)               # batches fail and are kept again
+    finally:
+        assert pg.start()
+    assert settle(pg, 17, want, timeout=20) == want, (rows(pg, 17), want)
+    time.sleep(2)
+    assert total(pg, 17) == want, (rows(pg, 17), want)
+
+
 def test_period_row_is_one_for_the_fleet(portcullis, pg, origin, tmp_path):
     """A minute counter (C): the row key is the minute's start, the same
     on every node, so the fleet has one row per minute however many nodes
