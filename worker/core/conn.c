@@ -34,10 +34,63 @@ static void       (*close_hook)(void);
  * net room's releasers through these, and includes neither. */
 static struct conn_parts parts;
 
+/* conn_after_log's connections of this turn (valid until its end: frees
+ * are deferred past the turn hooks) */
+static struct conn **after;
+static size_t        nafter, capafter;
+
+static void after_log_turn(void);
+
 void
 conn_setup(const struct conn_parts *p)
 {
 	parts = *p;
+	ev_at_turn_end(after_log_turn);
+}
+
+void
+conn_after_log(struct conn *c, void (*fn)(struct conn *c))
+{
+	if (c->after_log == NULL) {
+		if (nafter == capafter) {
+			size_t        cap = capafter ? capafter * 2 : 64;
+			struct conn **n = reallocarray(after, cap, sizeof(*n));
+
+			if (n == NULL) {      /* no list: write now, unordered */
+				fn(c);
+				return;
+			}
+			after = n;
+			capafter = cap;
+		}
+		after[nafter++] = c;
+	}
+	c->after_log = fn;
+}
+
+/* Rounds: flush the records, then run the writes that waited for them;
+ * what those do (a pipelined request answered at once) may log and wait
+ * again, for the next round. */
+static void
+after_log_turn(void)
+{
+	size_t done = 0;
+
+	while (done < nafter) {
+		size_t end = nafter;
+
+		ipc_log_flush();
+		for (; done < end; done++) {
+			struct conn *c = after[done];
+			void       (*fn)(struct conn *) = c->after_log;
+
+			c->after_log = NULL;
+			if (fn != NULL && !(c->closing && !c->lingering))
+				fn(c);
+		}
+	}
+	nafter = 0;
+	ipc_log_flush();
 }
 
 struct conn *
@@ -235,6 +288,18 @@ linger_read(struct ev_io *io, uint32_t revents)
 	conn_close(c, PC_E_NOLOG);
 }
 
+/* conn_linger's half-close, once the record is with the master. */
+static void
+linger_start(struct conn *c)
+{
+	if (c->cfd < 0 || shutdown(c->cfd, SHUT_WR) != 0 ||
+	    ev_io_mod(&c->cio, EPOLLIN) != 0) {
+		conn_close(c, PC_E_NOLOG);
+		return;
+	}
+	ev_timer_start(&c->timer, LINGER_MS, linger_over, c);
+}
+
 void
 conn_linger(struct conn *c, int code)
 {
@@ -249,12 +314,13 @@ conn_linger(struct conn *c, int code)
 	c->closing = true;
 	c->lingering = true;
 	c->linger_bytes = 0;
-	if (c->cfd < 0 || shutdown(c->cfd, SHUT_WR) != 0 ||
-	    ev_io_take(&c->cio, c->cfd, EPOLLIN, linger_read, c) != 0) {
+	/* parked (no events) until the turn's log batch is out */
+	if (c->cfd < 0 ||
+	    ev_io_take(&c->cio, c->cfd, 0, linger_read, c) != 0) {
 		conn_close(c, PC_E_NOLOG);
 		return;
 	}
-	ev_timer_start(&c->timer, LINGER_MS, linger_over, c);
+	conn_after_log(c, linger_start);
 }
 
 void
@@ -264,6 +330,7 @@ conn_close(struct conn *c, int code)
 		return;
 	c->lingering = false;
 	c->closing = true;
+	c->after_log = NULL;
 	if (code >= 0 && !c->logged)
 		conn_log(c, code);
 	conn_release_parts(c);

@@ -75,6 +75,7 @@ struct conn {
 	char           *text;         /* %T, or NULL */
 	struct request_state *req_state; /* request.c pipeline, or NULL */
 	struct relay_state   *relay;     /* relay.c bulk phase, or NULL */
+	void          (*after_log)(struct conn *c); /* conn_after_log */
 	struct bl_set   bl_in, bl_out;   /* bandwidth pipes (bandlim.h) of the
 	                                    current request, per direction */
 	struct bl_set   cl_held;         /* connlim counts it holds */
@@ -101,11 +102,20 @@ void conn_log(struct conn *c, int code);
  * DNS/auth/timers, call proto->release, and free at the end of the turn. */
 void conn_close(struct conn *c, int code);
 /* Lingering close (what nginx does): log (code; -1 to skip), release
- * everything but the client socket, shut its write side down, then read
+ * everything but the client socket, shut its write side down (after the
+ * turn's log batch left: conn_after_log), then read
  * and discard what the client still sends until EOF, 2 s or 256 KiB, and
  * close.  A request racing with the close meets an orderly EOF, never
  * the reset that close() with unread bytes would send. */
 void conn_linger(struct conn *c, int code);
+/* The write that tells the client its request is over (the last bytes of
+ * a response, an error page, the half-close of a lingering close) waits
+ * for the end of the loop turn, after this turn's log batch has gone to
+ * the master: fn(c) runs then (unless c was closed meanwhile), so a
+ * worker killed after the client saw the end cannot have lost the
+ * record.  One flush per turn for every connection, not one per record.
+ * Call it after conn_log; a later call for c replaces fn. */
+void conn_after_log(struct conn *c, void (*fn)(struct conn *c));
 /* Close only the server side (keep-alive to a new origin). */
 void conn_close_server(struct conn *c);
 

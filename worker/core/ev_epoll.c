@@ -33,6 +33,7 @@ static void            (*turn_hooks[TURN_HOOKS])(void);
 static size_t            nturn_hooks;
 static struct deferred  *defer;
 static size_t            ndefer, defercap;
+static long              turn_delay_ms;   /* PORTCULLIS_TEST_TURN_DELAY */
 
 static uint64_t
 mono_ms(void)
@@ -58,6 +59,24 @@ ev_wallclock_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* PORTCULLIS_TEST_TURN_DELAY, for the test of records before the end of
+ * a response (docs/portcullis.8): every busy turn sleeps that many ms
+ * before its end hooks, so what waits for them waits visibly. */
+static void
+turn_delay_init(void)
+{
+	const char *d = getenv("PORTCULLIS_TEST_TURN_DELAY");
+
+	if (d == NULL || (turn_delay_ms = strtol(d, NULL, 10)) <= 0) {
+		turn_delay_ms = 0;
+		return;
+	}
+	if (turn_delay_ms > 1000)
+		turn_delay_ms = 1000;
+	log_warnx("PORTCULLIS_TEST_TURN_DELAY=%ld: every busy turn sleeps "
+	    "that many ms", turn_delay_ms);
+}
+
 int
 ev_init(void)
 {
@@ -67,6 +86,7 @@ ev_init(void)
 		return -1;
 	}
 	now_cache = mono_ms();
+	turn_delay_init();
 	return 0;
 }
 
@@ -305,6 +325,12 @@ ev_run(volatile int *stop)
 				io->cb(io, evs[i].events);
 		}
 		run_timers();
+		if (turn_delay_ms > 0 && n > 0) {
+			struct timespec ts = { turn_delay_ms / 1000,
+			    (turn_delay_ms % 1000) * 1000000L };
+
+			nanosleep(&ts, NULL);
+		}
 		end_turn();
 	}
 	return 0;

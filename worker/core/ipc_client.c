@@ -137,8 +137,8 @@ send_msg(const uint8_t *p, size_t len)
 
 /* ---- LOG batches ---- */
 
-static void
-log_flush(void)
+void
+ipc_log_flush(void)
 {
 	size_t n;
 
@@ -160,7 +160,7 @@ ipc_log(const struct pc_logrec *rec)
 	}
 	if (pc_msg_log_add(&logw, rec) == 0)
 		return;
-	log_flush();               /* full: send it and start another */
+	ipc_log_flush();               /* full: send it and start another */
 	pc_msg_log_begin(&logw, logbuf, mygen);
 	logopen = true;
 	if (pc_msg_log_add(&logw, rec) != 0)
@@ -405,7 +405,7 @@ send_stats(void)
 void
 ipc_client_last_stats(void)
 {
-	log_flush();
+	ipc_log_flush();
 	send_stats();
 }
 
@@ -437,7 +437,7 @@ ipc_client_init(int fd, uint32_t gen, const struct ipc_client_hooks *h)
 		log_warn("epoll_ctl ipc");
 		return -1;
 	}
-	ev_at_turn_end(log_flush);
+	ev_at_turn_end(ipc_log_flush);
 	ev_timer_start(&stats_timer, STATS_EVERY, on_stats, NULL);
 	return 0;
 }

@@ -31,6 +31,9 @@ void     ipc_client_last_stats(void);
 uint32_t ipc_auth(const struct pc_msg_auth_req *req, ipc_auth_cb *cb, void *arg);
 void     ipc_auth_cancel(uint32_t id);
 void     ipc_log(const struct pc_logrec *rec);   /* queued, batched */
+/* Sends the open LOG batch now (one message; nothing when none is open).
+ * Runs at every end of turn; conn.c's after-log writes call it first. */
+void     ipc_log_flush(void);
 /* The admin service's questions (ADMIN_REQ; karg: the kind's argument).
  * rep is NULL when the master did not answer within 5 s; it lives only
  * during the call.  Returns a request id (never 0), or 0 when too many

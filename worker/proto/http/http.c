@@ -202,7 +202,6 @@ http_fail(struct conn *c, int code, bool timed_out)
 	struct http_state *st = c->proto_state;
 	char               page[HTTP_ERROR_MAX];
 	size_t             n;
-	ssize_t            w;
 
 	/* once a response is under way there is no way to report */
 	if (st->sent_any || st->down.off > 0 || st->phase == HP_TUNNEL) {
@@ -219,21 +218,18 @@ http_fail(struct conn *c, int code, bool timed_out)
 	hbuf_free(&st->resp);
 	st->phase = HP_CLOSING;
 	st->close_code = code;
-	w = conn_send(c->cfd, page, n);
-	if (w < 0) {
+	if ((st->down.p = malloc(n)) == NULL) {
 		conn_close(c, code);
 		return;
 	}
-	if ((size_t)w == n) {
-		http_linger(c);
-		return;
-	}
-	if ((st->down.p = malloc(n - (size_t)w)) == NULL) {
-		conn_close(c, code);
-		return;
-	}
-	memcpy(st->down.p, page + w, n - (size_t)w);
-	st->down.len = (uint32_t)(n - (size_t)w);
+	memcpy(st->down.p, page, n);
+	st->down.len = (uint32_t)n;
+	/* the page leaves after its record (conn_after_log): a client that
+	 * has read it finds it logged even if the worker dies now */
+	if (code >= 0)
+		conn_log(c, code);
+	c->logged = true;
+	conn_after_log(c, http_flush_down);
 	http_arm(c, PC_TIMEOUT_LINGER);
 	http_update_events(c);
 }

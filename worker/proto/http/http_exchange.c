@@ -304,8 +304,20 @@ void
 http_flush_down(struct conn *c)
 {
 	struct http_state *st = c->proto_state;
-	ssize_t            w = send2(c->cfd, &st->down, &st->resp);
+	ssize_t            w;
 
+	if (c->after_log != NULL)
+		return;              /* waits for the turn's log batch */
+	/* the whole response is here: its record leaves first, the bytes
+	 * that end it at the end of the turn (conn_after_log), so a client
+	 * that saw the end finds the record even if the worker dies now */
+	if (st->phase != HP_CLOSING && st->resp_done && !c->logged) {
+		conn_log(c, 0);
+		c->logged = true;
+		conn_after_log(c, http_flush_down);
+		return;
+	}
+	w = send2(c->cfd, &st->down, &st->resp);
 	if (w < 0) {
 		conn_close(c, st->phase == HP_CLOSING ? st->close_code :
 		    PC_E_CLIENT_CLOSED);
