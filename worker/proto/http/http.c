@@ -97,25 +97,6 @@ http_start(struct conn *c)
 
 static void parse_head(struct conn *c);
 
-static void
-bl_wake(struct ev_timer *t)
-{
-	http_update_events(t->arg);
-}
-
-bool
-http_bl_gate(struct conn *c, size_t *cap)
-{
-	struct http_state *st = c->proto_state;
-	uint64_t           w;
-
-	if (!bl_grant_gate(&c->bl_in, &st->bl, cap, &w))
-		return false;
-	if (w > 0)
-		ev_timer_start(&st->bl_timer, w, bl_wake, c);
-	return true;
-}
-
 void
 http_takeover(struct conn *c, const void *early, size_t n, const char *user,
     const char *pass)
@@ -636,6 +617,8 @@ read_client(struct conn *c)
 {
 	struct http_state *st = c->proto_state;
 	ssize_t            n;
+	size_t             cap;
+	bool               body;
 
 	if (st->lingering) {
 		char sink[4096];
@@ -651,9 +634,17 @@ read_client(struct conn *c)
 	}
 	if (st->in.len == st->in.cap && st->phase != HP_HEAD)
 		hbuf_compact(&st->in);
-	if (hbuf_room(&st->in) == 0)
+	if ((cap = hbuf_room(&st->in)) == 0)
 		return;
-	n = read(c->cfd, st->in.p + st->in.len, hbuf_room(&st->in));
+	/* a request body is held by bandlimout as a tunnel's upload is */
+	body = st->phase == HP_EXCHANGE && !st->req_done;
+	if (body && http_bl_gate_up(c, &cap))
+		return;
+	n = read(c->cfd, st->in.p + st->in.len, cap);
+	if (body && n > 0)
+		bl_grant_used(&c->bl_out, &st->bl_up, (size_t)n);
+	else if (body)
+		bl_grant_idle(&c->bl_out, &st->bl_up);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 		if (st->phase == HP_HEAD && st->in.len == 0)
 			hbuf_free(&st->in);
@@ -672,6 +663,8 @@ read_client(struct conn *c)
 		parse_head(c);
 	else if (st->phase == HP_EXCHANGE)
 		http_client_readable(c);
+	if (body && !c->closing && st->req_done)
+		bl_grant_idle(&c->bl_out, &st->bl_up);  /* the rest to others */
 }
 
 void
@@ -711,8 +704,10 @@ http_update_events(struct conn *c)
 
 	if (c->closing || st->phase == HP_TUNNEL || st->phase == HP_FTP)
 		return;
+	/* a request body waits while its bandlimout pipes are busy */
 	if (st->phase != HP_CLOSING && !st->client_eof &&
-	    (st->in.p == NULL || st->in.len < st->in.cap || st->in.off > 0))
+	    (st->in.p == NULL || st->in.len < st->in.cap || st->in.off > 0) &&
+	    (st->phase != HP_EXCHANGE || st->bl_up.wait_until <= ev_now()))
 		ce |= EPOLLIN;
 	if (st->lingering)
 		ce = EPOLLIN;
@@ -767,6 +762,8 @@ http_release(struct conn *c)
 	http_ftp_release(c);
 	bl_grant_idle(&c->bl_in, &st->bl);
 	ev_timer_stop(&st->bl_timer);
+	bl_grant_idle(&c->bl_out, &st->bl_up);
+	ev_timer_stop(&st->bl_up_timer);
 	if (st->redir_cred != NULL) {
 		size_t ul = strlen(st->redir_cred) + 1;
 

@@ -71,6 +71,8 @@ struct http_state {
 	struct bl_grant  bl;          /* bandlimin on the response: bytes
 	                                 reserved (core/bandlim.h) */
 	struct ev_timer  bl_timer;
+	struct bl_grant  bl_up;       /* bandlimout on the request body */
+	struct ev_timer  bl_up_timer;
 	char            *redir_cred;  /* a redirected SOCKS client's own
 	                                 "user\0pass\0", or NULL */
 	struct http_ftp *ftp;         /* HP_FTP: http_ftp.c's state */
@@ -121,6 +123,8 @@ void http_client_io(struct ev_io *io, uint32_t revents);
  * and st->bl, with the timer that wakes the server side; then
  * bl_grant_used and bl_grant_idle as for any mover. */
 bool http_bl_gate(struct conn *c, size_t *cap);
+/* The same for a request body read from the client (bandlimout). */
+bool http_bl_gate_up(struct conn *c, size_t *cap);
 void http_fail(struct conn *c, int code, bool timed_out);
 void http_update_events(struct conn *c);
 void http_next_request(struct conn *c);

@@ -390,6 +390,42 @@ server_gone(struct conn *c)
 }
 
 static void
+bl_wake(struct ev_timer *t)
+{
+	http_update_events(t->arg);
+}
+
+/* One direction's gate (bandlim.h): true when it must not read now. */
+static bool
+gate(struct conn *c, const struct bl_set *s, struct bl_grant *g,
+    struct ev_timer *t, size_t *cap)
+{
+	uint64_t w;
+
+	if (!bl_grant_gate(s, g, cap, &w))
+		return false;
+	if (w > 0)
+		ev_timer_start(t, w, bl_wake, c);
+	return true;
+}
+
+bool
+http_bl_gate(struct conn *c, size_t *cap)
+{
+	struct http_state *st = c->proto_state;
+
+	return gate(c, &c->bl_in, &st->bl, &st->bl_timer, cap);
+}
+
+bool
+http_bl_gate_up(struct conn *c, size_t *cap)
+{
+	struct http_state *st = c->proto_state;
+
+	return gate(c, &c->bl_out, &st->bl_up, &st->bl_up_timer, cap);
+}
+
+static void
 read_server(struct conn *c)
 {
 	struct http_state *st = c->proto_state;
