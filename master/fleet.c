@@ -70,6 +70,8 @@ static struct {
 	int64_t           next_state_ms;
 	unsigned          deaths;
 	uint64_t          last_seq;
+	uint64_t          applied, again, starts;
+	int64_t           answer_ms;     /* 0: no answer yet */
 	uint32_t          stamp;
 	struct batch      q[QMAX];   /* q[0] is in flight once sent */
 	size_t            nq;
@@ -382,6 +384,7 @@ helper_start(int64_t now)
 		return;
 	}
 	F.pid = pid;
+	F.starts++;
 	F.started_ms = now;
 	F.restart_at = 0;
 	F.sent = false;
@@ -498,8 +501,11 @@ read_replies(const struct pc_config *cfg)
 		log_debug("fleet: reply to batch %" PRIu64 ": %" PRIu32 " rows, "
 		    "%s", F.in.rep.seq, F.in.rep.n, F.in.rep.applied ? "applied" :
 		    "had been applied");
-		if (F.nq > 0 && F.sent && F.in.rep.seq == F.q[0].seq)
+		if (F.nq > 0 && F.sent && F.in.rep.seq == F.q[0].seq) {
+			*(F.in.rep.applied ? &F.applied : &F.again) += 1;
+			F.answer_ms = now_ms();
 			answered(cfg);
+		}
 	}
 }
 
@@ -601,6 +607,35 @@ fleet_tick(int64_t now)
 	if (F.on)
 		step(cfg, now);
 	return now + TICK_MS;
+}
+
+static void
+add_unsent(const struct pc_counter *c, void *arg)
+{
+	*(uint64_t *)arg += unsent(cfg_now(), c->number);
+}
+
+void
+fleet_figures(struct fleet_figures *f)
+{
+	const struct pc_config *cfg = cfg_now();
+
+	memset(f, 0, sizeof(*f));
+	f->on = F.on;
+	f->users_on = fleet_users_on();
+	f->applied = F.applied;
+	f->again = F.again;
+	f->restarts = F.starts > 0 ? F.starts - 1 : 0;
+	f->queued = F.nq;
+	f->answer_age_ms = F.answer_ms != 0 ? now_ms() - F.answer_ms : -1;
+	f->users = fleet_users_count();
+	if (F.on && cfg != NULL && cfg->ctslots != NULL)
+		each_counter(cfg, add_unsent, &f->unconfirmed);
+	for (size_t i = 0; i < F.nq; i++)
+		for (uint32_t k = 0; k < F.q[i].n; k++)
+			f->unconfirmed += F.q[i].items[k].v;
+	for (uint32_t k = 0; k < F.ncarry; k++)
+		f->unconfirmed += F.carry[k].v;
 }
 
 static bool

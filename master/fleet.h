@@ -27,6 +27,18 @@ bool    fleet_on(const struct pc_config *cfg);
 int64_t fleet_tick(int64_t now);
 /* For the reaper: true when pid was the fleet helper. */
 bool    fleet_reaped(pid_t pid, int status);
+/* For the metrics (master/metrics.c). */
+struct fleet_figures {
+	bool     on, users_on;
+	uint64_t applied, again;       /* batches answered: new, repeated */
+	uint64_t restarts;             /* helper starts after the first */
+	size_t   queued;               /* batches not answered yet */
+	uint64_t unconfirmed;          /* bytes counted that the database
+	                                  has not confirmed (queued, unsent) */
+	int64_t  answer_age_ms;        /* since the last answer, -1: none */
+	size_t   users;                /* users read from the database */
+};
+void    fleet_figures(struct fleet_figures *f);
 /* At stop, after the workers: the last batch, waiting for its reply at
  * most FLEET_STOP_MS, then the state file. */
 void    fleet_stop(void);

@@ -23,6 +23,7 @@
 
 #include "common/ecode.h"
 #include "common/xmalloc.h"
+#include "master/fleet.h"
 #include "master/logodbc.h"
 #include "master/metrics.h"
 
@@ -430,6 +431,41 @@ workers(struct mtext *m)
 	}
 }
 
+/* `counter &DSN`, `users &DSN` (docs/fleet.md) */
+static void
+fleet_books(struct mtext *m)
+{
+	struct fleet_figures f;
+
+	fleet_figures(&f);
+	if (!f.on && !f.users_on)
+		return;
+	family(m, "portcullis_fleet_batches_total", "counter",
+	    "Counter batches the database answered: applied now, or applied "
+	    "before (a retry).");
+	put(m, "portcullis_fleet_batches_total{result=\"applied\"} %llu\n"
+	    "portcullis_fleet_batches_total{result=\"again\"} %llu\n",
+	    (unsigned long long)f.applied, (unsigned long long)f.again);
+	family(m, "portcullis_fleet_batches_queued", "gauge",
+	    "Counter batches sent or kept and not answered yet.");
+	put(m, "portcullis_fleet_batches_queued %zu\n", f.queued);
+	family(m, "portcullis_fleet_unconfirmed_bytes", "gauge",
+	    "Bytes this node counted that the database has not confirmed.");
+	put(m, "portcullis_fleet_unconfirmed_bytes %llu\n",
+	    (unsigned long long)f.unconfirmed);
+	family(m, "portcullis_fleet_answer_age_seconds", "gauge",
+	    "Seconds since the database last answered a batch (-1: never).");
+	put(m, "portcullis_fleet_answer_age_seconds %.1f\n",
+	    f.answer_age_ms < 0 ? -1.0 : (double)f.answer_age_ms / 1000.0);
+	family(m, "portcullis_fleet_helper_restarts_total", "counter",
+	    "Times the fleet helper process was started again.");
+	put(m, "portcullis_fleet_helper_restarts_total %llu\n",
+	    (unsigned long long)f.restarts);
+	family(m, "portcullis_fleet_users", "gauge",
+	    "Users read from the database (users &DSN).");
+	put(m, "portcullis_fleet_users %zu\n", f.users);
+}
+
 static void
 master_books(struct mtext *m)
 {
@@ -472,6 +508,7 @@ master_books(struct mtext *m)
 	    "Times the ODBC helper process was started again.");
 	put(m, "portcullis_odbc_helper_restarts_total %llu\n",
 	    (unsigned long long)o.restarts);
+	fleet_books(m);
 }
 
 static void

@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from clients import connect
+from clients import connect, curl
 from pc_server import cfg_head, free_port, records, wait_for
 from pgcluster import Cluster
 
@@ -46,17 +46,30 @@ def rows(pg, num):
                    f"WHERE num = {num} ORDER BY period_start")
 
 
-def node(portcullis, pg, name, rules, extra="", tmp=None, batch=256):
+def node(portcullis, pg, name, rules, extra="", tmp=None, batch=256,
+         admin=False):
     port = free_port()
+    ap = free_port() if admin else None
+    tail = ("flush\nauth iponly\nallow * * * * ADMIN\n"
+            f"admin -i127.0.0.1 -p{ap}\n") if admin else ""
     state = f"{tmp}/{name}.state" if tmp is not None else ""
     srv = portcullis(cfg_head() +
                      f'counter "&{pg.dsn()},postgres,unused"\n'
                      f'fleet {name} "{state}" {batch}\n{extra}'
                      "users alice:CL:pw\nauth strong\n" + rules +
-                     f"allow alice\nproxy -i127.0.0.1 -p{port}\n",
+                     f"allow alice\nproxy -i127.0.0.1 -p{port}\n" + tail,
                      name=name)
-    srv.port = port
+    srv.port, srv.ap = port, ap
     return srv
+
+
+def metric(srv, name):
+    """The value of an unlabelled sample of the node's /metrics."""
+    r = curl([f"http://127.0.0.1:{srv.ap}/metrics"])
+    assert r.status == 200, r
+    m = re.search(rf"^{name} (\S+)$", r.body.decode(), re.M)
+    assert m, r.body.decode()[-2000:]
+    return float(m.group(1))
 
 
 def get(port, url, timeout=15, auth=AUTH):
@@ -173,17 +186,23 @@ def test_outage_loses_nothing(portcullis, pg, origin, tmp_path):
     the database ends with exactly the bytes the nodes counted, with the
     quota still enforced from the last total plus local bytes meanwhile."""
     rules = "countin 12/alice D 100 alice\n"
-    srvs = [node(portcullis, pg, n, rules) for n in ("fa2", "fb2", "fc2")]
+    srvs = [node(portcullis, pg, n, rules, admin=n == "fa2")
+            for n in ("fa2", "fb2", "fc2")]
     status, n = get(srvs[0].port, origin.url("/big/2000000"))
     assert n == 2000000
     first = counted(srvs, 1)
     assert settle(pg, 12, first) == first
+    assert metric(srvs[0], "portcullis_fleet_answer_age_seconds") < 1.5
     assert pg.stop()
     try:
         for i, srv in enumerate(srvs):
             status, n = get(srv.port, origin.url(f"/big/{1000000 * (i + 1)}"))
             assert n == 1000000 * (i + 1), (i, status, n)
         time.sleep(2.5)            # batches fail and are kept
+        # node a: one batch kept, its 1 MB unconfirmed, no answer since
+        assert metric(srvs[0], "portcullis_fleet_batches_queued") == 1
+        assert metric(srvs[0], "portcullis_fleet_unconfirmed_bytes") > 1000000
+        assert metric(srvs[0], "portcullis_fleet_answer_age_seconds") >= 2
     finally:
         assert pg.start()
     want = counted(srvs, 4)
@@ -193,6 +212,8 @@ def test_outage_loses_nothing(portcullis, pg, origin, tmp_path):
     assert total(pg, 12) == want
     for srv in srvs:
         assert "counting locally" in srv.stderr(), srv.stderr()
+    assert metric(srvs[0], "portcullis_fleet_batches_queued") == 0
+    assert metric(srvs[0], "portcullis_fleet_unconfirmed_bytes") == 0
 
 
 def test_killed_node_goes_on_from_the_database(portcullis, pg, origin,
