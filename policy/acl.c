@@ -131,8 +131,10 @@ pc_acl_rule_matches(const struct pc_acl_rule *r, const struct pc_acl_req *q)
 		src = pc_addrrange_contains(&r->srcs[i], &q->client);
 	if (!src || !target_matches(r, q) || !port_matches(r, q->port))
 		return false;
-	/* every operation bit of the request must be in the rule's set */
-	if (r->ops != 0 && (q->op & r->ops) != q->op)
+	/* every operation bit of the request must be in the rule's set (or
+	 * of its other name: an ftppr transfer is FTP_DATA as well) */
+	if (r->ops != 0 && (q->op & r->ops) != q->op &&
+	    (q->op_also == 0 || (q->op_also & r->ops) != q->op_also))
 		return false;
 	return time_matches(r, q->now);
 }

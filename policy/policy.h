@@ -171,6 +171,9 @@ struct pc_acl_req {
 	const char     *host;   /* target name; NULL when only an address */
 	uint16_t        port;   /* target port; 0 when none */
 	uint32_t        op;     /* exactly one PC_OP_ bit */
+	uint32_t        op_also; /* 0, or an operation that matches as well:
+	                           ftppr's transfers are FTP_GET/PUT/LIST and
+	                           FTP_DATA (3proxy checks FTP_DATA) */
 	time_t          now;    /* wall clock for weekday/period rules */
 	bool            redirected; /* the second walk of a locally redirected
 	                               connection: rules with a local

@@ -154,6 +154,33 @@ def test_acl_refuses_list_and_get_by_op(portcullis, ftpd):
     recs(srv, "|00001|-|", count=2)
 
 
+def test_3proxy_ftp_data_rule_lets_transfers_through(portcullis, ftpd):
+    """3proxy checks FTP_DATA on the data connection: its configs allow
+    `CONNECT,FTP_DATA`; a transfer is FTP_DATA here too (as well as
+    FTP_GET, FTP_PUT or FTP_LIST), so that config works unchanged."""
+    srv = start(portcullis, "allow * * * * CONNECT,FTP_DATA\ndeny *\n"
+                "ftppr -i127.0.0.1 -p{0}\n")
+    c = login(srv, ftpd)
+    assert fetch(c, "big.bin") == BIG
+    assert "small.txt" in c.nlst()
+    c.storbinary("STOR data.bin", io.BytesIO(b"via FTP_DATA"))
+    assert (ftpd.root / "data.bin").read_bytes() == b"via FTP_DATA"
+    c.quit()
+    (n, e, *_), = recs(srv, "|RETR big.bin")
+    assert (n, e) == ("FTPPR", "00000")
+    # and a deny of FTP_DATA refuses every transfer, the login goes on
+    srv = start(portcullis, "deny * * * * FTP_DATA\nallow *\n"
+                "ftppr -i127.0.0.1 -p{0}\n")
+    c = login(srv, ftpd)
+    with pytest.raises(ftplib.error_perm):
+        fetch(c, "small.txt")
+    with pytest.raises(ftplib.error_perm):
+        c.storbinary("STOR no.bin", io.BytesIO(b"x"))
+    c.quit()
+    assert not (ftpd.root / "no.bin").exists()
+    recs(srv, "|00001|-|", count=2)
+
+
 def test_proxy_credentials_in_the_login(portcullis, ftpd):
     """3proxy's proxyuser:proxypass:name@server form: auth strong checks
     the proxy user, %U logs it (the FTP name is only the server's)."""

@@ -252,6 +252,19 @@ test_ports_ops(void)
 	q.op = PC_OP_FTP_GET;
 	CHECK_EQ_INT(check(a, &q), PC_ACL_NOMATCH);
 
+	/* an ftppr transfer: FTP_GET, also FTP_DATA (3proxy's check) */
+	q = req();
+	a = acl("deny * * * * FTP_PUT\nallow * * * * CONNECT,FTP_DATA\n");
+	q.op = PC_OP_FTP_GET;
+	CHECK_EQ_INT(check(a, &q), PC_ACL_NOMATCH);
+	q.op_also = PC_OP_FTP_DATA;
+	CHECK_EQ_INT(check(a, &q), PC_ACL_OK);
+	q.op = PC_OP_FTP_PUT;
+	CHECK_EQ_INT(check(a, &q), PC_ACL_DENIED);
+	a = acl("allow * * * * FTP_GET\n");
+	q.op = PC_OP_FTP_LIST;
+	CHECK_EQ_INT(check(a, &q), PC_ACL_NOMATCH);
+
 	CHECK_EQ_INT(pc_op_from_name("HTTP_GET"), PC_OP_HTTP_GET);
 	CHECK_EQ_INT(pc_op_from_name("http_post"), PC_OP_HTTP_POST);
 	CHECK_EQ_INT(pc_op_from_name("HTTPS"), PC_OP_HTTP_CONNECT);

@@ -36,6 +36,7 @@ struct request_state {
 	struct conn      *c;
 	request_cb       *cb;
 	uint32_t          op;
+	uint32_t          op_also;
 	uint16_t          port;
 	bool              no_connect;
 	char             *host;
@@ -248,6 +249,7 @@ acl_check(struct request_state *r, const char *user)
 	q.host = r->host;
 	q.port = r->port;
 	q.op = r->op;
+	q.op_also = r->op_also;
 	q.now = time(NULL);
 	q.redirected = r->redirected;
 	code = pc_acl_check(acl, &q, &rule);
@@ -274,6 +276,7 @@ select_limits(struct request_state *r)
 	q.host = r->host;
 	q.port = r->port;
 	q.op = r->op;
+	q.op_also = r->op_also;
 	q.now = time(NULL);
 	bandlim_select(&q, &r->c->bl_in, &r->c->bl_out);
 	if (counters_admit(&q, &r->c->ct_in, &r->c->ct_out) != 0)
@@ -531,6 +534,7 @@ request_start(struct conn *c, const struct target_req *t, request_cb *cb)
 	r->c = c;
 	r->cb = cb;
 	r->op = t->op;
+	r->op_also = t->op_also;
 	c->op = t->op;
 	c->verified = false;
 	r->port = t->port;

@@ -38,6 +38,7 @@ struct chain_parent;
 
 struct target_req {
 	uint32_t       op;        /* PC_OP_ bit for the ACL */
+	uint32_t       op_also;   /* 0, or a PC_OP_ bit that matches too */
 	const char    *host;      /* name to resolve, or NULL */
 	struct pc_addr addr;      /* literal target when host is NULL */
 	uint16_t       port;

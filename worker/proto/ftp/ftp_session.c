@@ -12,7 +12,8 @@
  *    the control connection (not the one in the reply: no bounce there
  *    either).
  *  - RETR, STOR/APPE/STOU, LIST/NLST/MLSD: the ACL is walked again with
- *    FTP_GET, FTP_PUT or FTP_LIST; a refusal is answered 550 and logged
+ *    FTP_GET, FTP_PUT or FTP_LIST, or FTP_DATA (what 3proxy checks on
+ *    the data connection: a rule naming either matches); a refusal is answered 550 and logged
  *    with its code, else the command goes on and ftp_data.c copies the
  *    data.  The final reply (226) is held until the copy has ended, so it
  *    never overtakes the data.  Each transfer is one log record with %T
@@ -342,6 +343,7 @@ transfer_command(struct conn *c, enum ftp_cmd cmd, const uint8_t *line,
 	st->pasv_for = (uint8_t)cmd;   /* the transfer's direction, now */
 	ftp_target(c, &t);
 	t.op = ftp_cmd_op(cmd);
+	t.op_also = PC_OP_FTP_DATA;   /* what 3proxy checks */
 	t.no_connect = true;
 	request_start(c, &t, acl_done);
 }
