@@ -1,10 +1,15 @@
-"""portcullis benchmark (issue 2 item 9).  `make bench` or
-`sh bench/run.sh [part ...] [--quick] [--nolog]`; parts: keepalive bulk
+"""portcullis benchmark (issues 2 and 13).  `make bench` or
+`sh bench/run.sh [part ...] [--quick] [--reps N]`; parts: keepalive bulk
 connrate idle (default: all).
 
-Starts nginx (origin, own temp conf) and build/portcullis (generated config:
-proxy, socks, tcppm to nginx) on loopback and measures each figure against
-direct access to nginx in the same run; prints a table and writes it to
+Starts nginx (origin, own temp conf), an echo origin (connrate.c) and two
+build/portcullis servers with the same services (proxy, socks, tcppm to
+nginx and to the echo origin), one without an access log and one with
+`log FILE`, and measures each workload against direct access to the
+origin in the same run: the repetitions interleave direct, without log
+and with log, and every figure is the median of them.  Server CPU
+(utime+stime of master and workers, /proc/PID/stat) is given per request,
+per connection or per GB.  Prints a table and writes it to
 bench/results-<date>.md.  Everything it starts is stopped by PID.
 """
 import datetime
@@ -26,57 +31,98 @@ HERE = Path(__file__).resolve().parent
 LOADGEN = str(HERE / "loadgen.py")
 GB = 1e9
 MB = 1e6
+PAR = 50                 # connections in parallel for connrate
 
-# Issue 2 targets: (metric key, comparison, value)
+# Issue 13 targets: key -> (comparison, value, kind).  kind "ratio" is
+# portcullis / direct, "value" the figure itself, "cpu" the CPU column.
 TARGETS = {
-    "ka50": (">=", 0.25, "ratio"),
-    "bulk1_connect": (">=", 0.42, "ratio"),
-    "bulk1_socks": (">=", 0.42, "ratio"),
-    "bulk1_tcppm": (">=", 0.42, "ratio"),
-    "cpu_connect": ("<=", 0.25, "value"),
-    "cpu_socks": ("<=", 0.25, "value"),
-    "cpu_tcppm": ("<=", 0.25, "value"),
-    "conn_socks": (">=", 0.30, "ratio"),
-    "idle_rss": ("<=", 60.0, "value"),
+    "ka50": [(">=", 0.65, "ratio")],
+    "ka500": [(">=", 0.65, "ratio")],
+    "close": [(">=", 0.60, "ratio")],
+    "conn_socks": [(">=", 0.50, "ratio"), ("<=", 30.0, "cpu")],
+    "conn_tcppm": [(">=", 0.60, "ratio")],
+    "idle_per": [("<=", 3.0, "value")],
 }
+LOG_TARGET = 0.95        # with log FILE >= 0.95x of the figure without
+
+
+def median(xs):
+    xs = sorted(x for x in xs if x is not None)
+    if not xs:
+        return None
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
 
 
 class Bench:
-    def __init__(self, quick=False, log=True):
+    def __init__(self, quick=False, reps=3):
         self.quick = quick
-        self.rows = []            # (key, label, direct, through, unit)
+        self.reps = reps
+        # (key, label, unit, direct, off, log, cpu_off, cpu_log, cpu_unit)
+        self.rows = []
         self.tmp = Path(tempfile.mkdtemp(prefix="pc-bench-"))
         self.nginx = Nginx(self.tmp)
-        self.pc = Portcullis(self.tmp, self.nginx.port, log=log)
         self.helpers = []
         self.bare = None          # bare_relay.c process: the CPU floor
         self.bare_port = None
+        self.crate = None         # connrate.c binary
+        self.echo = None
+        self.echo_port = None
+        self.pc = self.pcl = None
+
+    def start(self):
+        self.nginx.start()
+        self.crate = self.build("connrate.c", "connrate")
+        if self.crate is not None:
+            self.echo = subprocess.Popen([self.crate, "echo"],
+                                         stdout=subprocess.PIPE, text=True)
+            self.echo_port = int(self.echo.stdout.readline())
+        self.pc = Portcullis(self.tmp / "off", self.nginx.port, log=False,
+                             echo_port=self.echo_port).start()
+        self.pcl = Portcullis(self.tmp / "log", self.nginx.port, log=True,
+                              echo_port=self.echo_port).start()
+
+    def servers(self):
+        return (("off", self.pc), ("log", self.pcl))
 
     # ---- bookkeeping -------------------------------------------------------
-    def row(self, key, label, direct, through, unit):
-        self.rows.append((key, label, direct, through, unit))
-        ratio = f"{through / direct:.2f}x" if direct and through is not None \
-            else "-"
-        print(f"  {label:42s} direct {fmt(direct):>10s}  portcullis "
-              f"{fmt(through):>10s} {unit:8s} {ratio}", flush=True)
+    def row(self, key, label, unit, direct, off, log=None, cpu_off=None,
+            cpu_log=None, cpu_unit=""):
+        self.rows.append((key, label, unit, direct, off, log, cpu_off,
+                          cpu_log, cpu_unit))
+        ratio = f"{off / direct:.2f}x" if direct and off is not None else "-"
+        lr = f"{log / off:.2f}x" if off and log is not None else "-"
+        cpu = "" if cpu_off is None else \
+            f"  CPU {fmt(cpu_off)}/{fmt(cpu_log)} {cpu_unit}"
+        print(f"  {label:44s} direct {fmt(direct):>9s}  off {fmt(off):>9s}"
+              f"  log {fmt(log):>9s} {unit:7s} {ratio} log/off {lr}{cpu}",
+              flush=True)
 
     def spawn(self, args, **kw):
         p = subprocess.Popen([PY, LOADGEN] + args, text=True, **kw)
         self.helpers.append(p)
         return p
 
+    def build(self, src, name, libs=()):
+        exe = self.tmp / name
+        r = subprocess.run(["cc", "-O2", "-o", str(exe), str(HERE / src)] +
+                           list(libs), capture_output=True, text=True)
+        if r.returncode != 0:
+            print(f"    {src} not built: {r.stderr.strip()}")
+            return None
+        return str(exe)
+
     def cleanup(self):
-        for p in self.helpers:
-            if p.poll() is None:
+        for p in self.helpers + [self.bare, self.echo]:
+            if p is not None and p.poll() is None:
                 kill_pid(p.pid)
                 try:
                     p.wait(5)
                 except subprocess.TimeoutExpired:
                     kill_pid(p.pid, 9)
-        if self.bare is not None and self.bare.poll() is None:
-            kill_pid(self.bare.pid)
-            self.bare.wait(5)
-        self.pc.stop()
+        for pc in (self.pc, self.pcl):
+            if pc is not None:
+                pc.stop()
         self.nginx.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
@@ -95,157 +141,173 @@ class Bench:
         out = subprocess.run(cmd, capture_output=True, text=True,
                              timeout=secs + 30).stdout
         m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+        reqs = re.search(r"(\d+) requests in", out)
         bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
         errs = re.search(r"Socket errors: (.*)", out)
-        rps = float(m.group(1)) if m else 0.0
         if bad or errs:
             print(f"    wrk -c{conns} {'proxy' if absolute else 'direct'}: "
                   f"{bad.group(0) if bad else ''} "
                   f"{errs.group(0) if errs else ''}", flush=True)
-        return rps
+        return (float(m.group(1)) if m else 0.0,
+                int(reqs.group(1)) if reqs else 0)
 
     def part_keepalive(self):
-        print("keep-alive requests/s (wrk, 2 threads, /small.html)")
+        print(f"keep-alive requests/s (wrk, 2 threads, /small.html; median "
+              f"of {self.reps}) and server CPU us per request")
         for c in (50, 500):
-            d = self.wrk(c, self.nginx.port, False)
-            t = self.wrk(c, self.pc.pp, True)
-            self.row(f"ka{c}", f"HTTP keep-alive, {c} connections", d, t,
-                     "req/s")
+            runs = {"direct": [], "off": [], "log": []}
+            cpus = {"off": [], "log": []}
+            for _ in range(self.reps):
+                runs["direct"].append(self.wrk(c, self.nginx.port, False)[0])
+                for name, pc in self.servers():
+                    c0 = pc.cpu_seconds()
+                    rps, n = self.wrk(c, pc.pp, True)
+                    runs[name].append(rps)
+                    if n:
+                        cpus[name].append((pc.cpu_seconds() - c0) * 1e6 / n)
+            self.row(f"ka{c}", f"HTTP keep-alive, {c} connections", "req/s",
+                     median(runs["direct"]), median(runs["off"]),
+                     median(runs["log"]), median(cpus["off"]),
+                     median(cpus["log"]), "us/req")
+
+    # ---- connections/s: connect, one exchange, close ------------------------
+    def crate_run(self, mode, port, arg, secs):
+        out = subprocess.run([self.crate, mode, str(port), str(arg),
+                              str(PAR), str(secs)], capture_output=True,
+                             text=True, timeout=secs + 30).stdout
+        m = re.search(r"ok (\d+) errors (\d+)", out)
+        ok, err = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+        if err:
+            print(f"    {mode} :{port}: {err} failed sessions", flush=True)
+        return ok
+
+    def part_connrate(self):
+        if self.crate is None:
+            print("connrate: bench/connrate.c not built, skipped")
+            return
+        secs = 2 if self.quick else 4
+        print(f"connections/s (bench/connrate.c, {PAR} in parallel, "
+              f"{secs} s; median of {self.reps}) and server CPU us per "
+              "connection")
+        e, n = self.echo_port, self.nginx
+        # key, label, connrate mode, direct (port, arg), via(pc) (port, arg)
+        work = [
+            ("conn_socks", "SOCKS5 conn/s (handshake, 1-byte echo)",
+             "socks", ("direct", e, e), lambda pc: (pc.sp, e)),
+            ("conn_tcppm", "tcppm conn/s (1-byte echo)", "direct",
+             ("direct", e, e), lambda pc: (pc.ep, e)),
+            ("conn_connect", "HTTP CONNECT conn/s (1-byte echo)", "connect",
+             ("direct", e, e), lambda pc: (pc.pp, e)),
+            ("close", "HTTP Connection: close req/s", "http",
+             ("http", n.port, "/small.html"),
+             lambda pc: (pc.pp, n.url("/small.html"))),
+        ]
+        for key, label, mode, direct, via in work:
+            runs = {"direct": [], "off": [], "log": []}
+            cpus = {"off": [], "log": []}
+            for _ in range(self.reps):
+                runs["direct"].append(self.crate_run(*direct, secs) / secs)
+                for name, pc in self.servers():
+                    c0 = pc.cpu_seconds()
+                    port, arg = via(pc)
+                    ok = self.crate_run(mode, port, arg, secs)
+                    runs[name].append(ok / secs)
+                    if ok:
+                        cpus[name].append((pc.cpu_seconds() - c0) * 1e6 / ok)
+            self.row(key, label, "conn/s", median(runs["direct"]),
+                     median(runs["off"]), median(runs["log"]),
+                     median(cpus["off"]), median(cpus["log"]), "us/conn")
 
     # ---- bulk MB/s and CPU s/GB -------------------------------------------
-    def curl_args(self, mode):
+    def curl_args(self, mode, pc):
         n = self.nginx
         return {
             "direct": [n.url("/big.bin")],
-            "connect": ["-p", "-x", f"http://127.0.0.1:{self.pc.pp}",
+            "connect": ["-p", "-x", f"http://127.0.0.1:{pc.pp}",
                         n.url("/big.bin")],
-            "socks": ["--socks5", f"127.0.0.1:{self.pc.sp}",
-                      n.url("/big.bin")],
-            "tcppm": [f"http://127.0.0.1:{self.pc.tp}/big.bin"],
+            "socks": ["--socks5", f"127.0.0.1:{pc.sp}", n.url("/big.bin")],
+            "tcppm": [f"http://127.0.0.1:{pc.tp}/big.bin"],
             "bare": [f"http://127.0.0.1:{self.bare_port}/big.bin"],
         }[mode]
 
     def start_bare(self):
-        """Builds and starts bench/bare_relay.c (a policy-free blocking
-        splice relay) in front of nginx; False when it cannot."""
-        exe = self.tmp / "bare_relay"
-        r = subprocess.run(["cc", "-O2", "-o", str(exe),
-                            str(HERE / "bare_relay.c"), "-lpthread"],
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            print(f"    bare_relay not built: {r.stderr.strip()}")
+        """Starts bench/bare_relay.c (a policy-free blocking splice relay)
+        in front of nginx; False when it cannot."""
+        exe = self.build("bare_relay.c", "bare_relay", ["-lpthread"])
+        if exe is None:
             return False
         self.bare_port = free_port()
-        self.bare = subprocess.Popen([str(exe), str(self.bare_port),
+        self.bare = subprocess.Popen([exe, str(self.bare_port),
                                       str(self.nginx.port)])
         return wait_for(lambda: listening(self.bare_port), 5)
 
-    def cpu_of(self, mode):
+    def cpu_of(self, mode, pc):
         if mode == "bare":
             st = stat(self.bare.pid)
             return st[2] / os.sysconf("SC_CLK_TCK") if st else 0.0
-        return self.pc.cpu_seconds()
+        return pc.cpu_seconds() if pc is not None else 0.0
 
-    def bulk(self, mode, streams, size):
+    def bulk(self, mode, pc, streams, size):
         """Wall-clock MB/s of `streams` parallel curls of `size` bytes each,
         and the server's CPU seconds per GB moved."""
         rng = ["-r", f"0-{size - 1}"] if size < self.nginx.big else []
-        cpu0 = self.cpu_of(mode)
+        cpu0 = self.cpu_of(mode, pc)
         t0 = time.monotonic()
         procs = [subprocess.Popen(
             ["curl", "-s", "-o", "/dev/null", "--max-time", "120", "-w",
-             "%{size_download}"] + rng + self.curl_args(mode),
+             "%{size_download}"] + rng + self.curl_args(mode, pc),
             stdout=subprocess.PIPE, text=True) for _ in range(streams)]
         total = 0
         for p in procs:
             out, _ = p.communicate(timeout=180)
             total += int(float(out or 0))
         wall = time.monotonic() - t0
-        cpu = self.cpu_of(mode) - cpu0
+        cpu = self.cpu_of(mode, pc) - cpu0
         if total < streams * size:
             print(f"    {mode} x{streams}: short transfer {total} of "
                   f"{streams * size} bytes", flush=True)
         return total / wall / MB, (cpu / (total / GB) if total else None)
 
     def part_bulk(self):
-        """Rounds interleave the modes (direct, the three services and the
-        bare splice relay), so a noisy neighbour hits them alike.  MB/s is
-        the best round; CPU s/GB is the median round (1 stream only)."""
-        rounds = 3
-        print(f"bulk MB/s (curl -o /dev/null; best of {rounds}) and server "
-              f"CPU s/GB (median of {rounds})")
+        """Rounds interleave direct, the three services without and with
+        the log and the bare splice relay, so a noisy neighbour hits them
+        alike; MB/s and CPU s/GB are the medians."""
+        print(f"bulk MB/s (curl -o /dev/null) and server CPU s/GB, median "
+              f"of {self.reps}")
         size1 = (256 << 20) if self.quick else self.nginx.big
         size8 = (64 << 20) if self.quick else (256 << 20)
-        modes = ["direct", "connect", "socks", "tcppm"]
         bare = self.start_bare()
-        best = {}
+        runs = {}
+        svc = ("connect", "socks", "tcppm")
         for streams, size in ((1, size1), (8, size8)):
-            ms = modes + (["bare"] if bare and streams == 1 else [])
-            runs = {m: [] for m in ms}
-            for _ in range(rounds):
-                for m in ms:
-                    runs[m].append(self.bulk(m, streams, size))
-            for m in ms:
-                cpus = sorted(r[1] for r in runs[m] if r[1] is not None)
-                best[(m, streams)] = (max(r[0] for r in runs[m]),
-                                      cpus[len(cpus) // 2] if cpus else None)
-            d = best[("direct", streams)][0]
-            for mode, label in (("connect", "HTTP CONNECT"),
-                                ("socks", "SOCKS5"), ("tcppm", "tcppm")):
-                self.row(f"bulk{streams}_{mode}",
-                         f"bulk {label}, {streams} stream(s)", d,
-                         best[(mode, streams)][0], "MB/s")
-        # the floor: the same download through a policy-free splice relay,
-        # shown in the "direct" column of the CPU rows
-        floor = None
-        if bare:
-            floor = best[("bare", 1)][1]
-            self.row("bulk1_bare", "bulk bare splice relay (reference), 1 "
-                     "stream", best[("direct", 1)][0], best[("bare", 1)][0],
-                     "MB/s")
-        for mode, label in (("connect", "HTTP CONNECT"), ("socks", "SOCKS5"),
-                            ("tcppm", "tcppm")):
-            self.row(f"cpu_{mode}", f"server CPU per GB, {label}, 1 stream "
-                     "(direct column: bare splice relay)",
-                     floor, best[(mode, 1)][1], "s/GB")
-
-    # ---- SOCKS5 connections/s ------------------------------------------------
-    def rate(self, mode, secs, get):
-        procs = []
-        for _ in range(4):
-            args = ["rate", mode,
-                    str(self.nginx.port if mode == "direct" else self.pc.sp),
-                    str(self.nginx.port), str(secs)]
-            if get:
-                args += ["get", f"127.0.0.1:{self.nginx.port}"]
-            procs.append(self.spawn(args, stdout=subprocess.PIPE))
-        ok = err = 0
-        for p in procs:
-            out, _ = p.communicate(timeout=secs + 30)
-            m = re.search(r"ok (\d+) errors (\d+)", out or "")
-            if m:
-                ok += int(m.group(1))
-                err += int(m.group(2))
-        if err:
-            print(f"    {mode}{' +GET' if get else ''}: {err} failed "
-                  "connections", flush=True)
-        return ok / secs
-
-    def part_connrate(self):
-        print("SOCKS5 connections/s (4 client processes, open+close)")
-        secs = 3 if self.quick else 5
-        for get in (False, True):
-            d = self.rate("direct", secs, get)
-            time.sleep(1)
-            t = self.rate("socks", secs, get)
-            time.sleep(1)
-            key = "conn_socks_get" if get else "conn_socks"
-            label = "SOCKS5 conn/s, tunnel + one GET" if get else \
-                "SOCKS5 conn/s, open + close"
-            self.row(key, label, d, t, "conn/s")
+            for _ in range(self.reps):
+                todo = [("direct", None, None)] + \
+                    [(m, name, pc) for m in svc for name, pc in
+                     self.servers()] + \
+                    ([("bare", None, None)] if bare else [])
+                for m, name, pc in todo:
+                    runs.setdefault((m, name, streams), []).append(
+                        self.bulk(m, pc, streams, size))
+        med = {k: (median([r[0] for r in v]), median([r[1] for r in v]))
+               for k, v in runs.items()}
+        for streams in (1, 8):
+            d = med[("direct", None, streams)][0]
+            for m, label in (("connect", "HTTP CONNECT"), ("socks", "SOCKS5"),
+                             ("tcppm", "tcppm")):
+                off, log = med[(m, "off", streams)], med[(m, "log", streams)]
+                self.row(f"bulk{streams}_{m}", f"bulk {label}, {streams} "
+                         "stream(s)", "MB/s", d, off[0], log[0], off[1],
+                         log[1], "s/GB")
+            if bare:
+                b = med[("bare", None, streams)]
+                self.row(f"bulk{streams}_bare", f"bulk bare splice relay, "
+                         f"{streams} stream(s)", "MB/s", d, b[0], None,
+                         b[1], None, "s/GB")
 
     # ---- RSS with 10,000 idle tunnels --------------------------------------
     def part_idle(self):
+        """Without log only: an idle tunnel writes no record until it
+        closes."""
         n = 2000 if self.quick else 10000
         print(f"RSS of all server processes with {n} idle SOCKS5 tunnels")
         sink = self.spawn(["sink"], stdout=subprocess.PIPE)
@@ -253,20 +315,21 @@ class Bench:
         base = self.pc.rss_kb()
         holders = []
         per = n // 4
+        t0 = time.monotonic()
         for _ in range(4):
             holders.append(self.spawn(["hold", str(self.pc.sp), str(sport),
                                        str(per)], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE))
         ready = 0
-        t0 = time.monotonic()
         for h in holders:
             line = h.stdout.readline()
             if line.startswith("ready"):
                 ready += int(line.split()[1])
             else:
                 print(f"    holder: {line.strip()}", flush=True)
-        print(f"    {ready} tunnels open in {time.monotonic() - t0:.1f} s",
-              flush=True)
+        took = time.monotonic() - t0
+        print(f"    {ready} tunnels open in {took:.1f} s "
+              f"({ready / took:,.0f}/s)", flush=True)
         time.sleep(1.0)
         rss = self.pc.rss_kb()
         pss = self.pc.pss_kb()
@@ -276,33 +339,44 @@ class Bench:
             h.wait(30)
         kill_pid(sink.pid)
         sink.wait(10)
-        self.row("idle_rss", f"total RSS, {ready} idle tunnels", None,
-                 rss / 1024, "MB")
-        self.row("idle_pss", f"total PSS, {ready} idle tunnels", None,
-                 pss / 1024, "MB")
+        self.row("idle_rss", f"total RSS, {ready} idle tunnels", "MB", None,
+                 rss / 1024)
+        self.row("idle_pss", f"total PSS, {ready} idle tunnels", "MB", None,
+                 pss / 1024)
         self.row("idle_per", "RSS per idle tunnel (minus idle baseline)",
-                 None, (rss - base) / max(ready, 1), "KiB")
+                 "KiB", None, (rss - base) / max(ready, 1))
         if ready < n:
             print(f"    only {ready} of {n} tunnels opened", flush=True)
 
     # ---- report ---------------------------------------------------------------
     def table(self):
-        lines = ["| figure | direct | portcullis | ratio | target | met |",
-                 "| --- | ---: | ---: | ---: | --- | --- |"]
-        for key, label, d, t, unit in self.rows:
+        lines = ["| figure | direct | portcullis | ratio | with log FILE | "
+                 "log/off | server CPU off / log | target | met |",
+                 "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | "
+                 "--- |"]
+        for key, label, unit, d, t, lg, co, cl, cu in self.rows:
             ratio = t / d if d and t is not None else None
-            tgt = TARGETS.get(key)
-            met, tgt_s = "", ""
-            if tgt:
-                op, val, kind = tgt
-                x = ratio if kind == "ratio" else t
-                tgt_s = f"{op} {val}{'x' if kind == 'ratio' else ' ' + unit}"
+            lr = lg / t if t and lg is not None else None
+            met, tgt_s = [], []
+            for op, val, kind in TARGETS.get(key, []):
+                x = {"ratio": ratio, "value": t, "cpu": co}[kind]
+                tgt_s.append(f"{op} {val}" + {"ratio": "x", "value":
+                                               " " + unit,
+                                               "cpu": " " + cu}[kind])
                 if x is not None:
-                    met = "yes" if (x >= val if op == ">=" else x <= val) \
-                        else "NO"
-            lines.append(f"| {label} | {fmt(d)} | {fmt(t)} {unit} | "
-                         f"{'-' if ratio is None else f'{ratio:.2f}x'} | "
-                         f"{tgt_s} | {met} |")
+                    met.append("yes" if (x >= val if op == ">=" else
+                                         x <= val) else "NO")
+            if lr is not None and unit != "MB" and unit != "KiB":
+                tgt_s.append(f"log >= {LOG_TARGET}x")
+                met.append("yes" if lr >= LOG_TARGET else "NO")
+            cpu = "-" if co is None else \
+                f"{fmt(co)} / {fmt(cl)} {cu}" if cl is not None else \
+                f"{fmt(co)} {cu}"
+            lines.append(
+                f"| {label} | {fmt(d)} | {fmt(t)} {unit} | "
+                f"{'-' if ratio is None else f'{ratio:.2f}x'} | "
+                f"{fmt(lg)} | {'-' if lr is None else f'{lr:.2f}x'} | "
+                f"{cpu} | {', '.join(tgt_s)} | {', '.join(met)} |")
         return "\n".join(lines)
 
 
@@ -321,9 +395,22 @@ def commit():
         return "?"
 
 
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "?"
+
+
 def main(argv):
+    reps = 3
+    if "--reps" in argv:
+        i = argv.index("--reps")
+        reps = max(1, int(argv[i + 1]))
+        del argv[i:i + 2]
     parts = [a for a in argv if not a.startswith("-")] or \
-        ["keepalive", "bulk", "connrate", "idle"]
+        ["keepalive", "connrate", "bulk", "idle"]
     bad = set(parts) - {"keepalive", "bulk", "connrate", "idle"}
     if bad:
         print(f"unknown part(s) {sorted(bad)}; parts: keepalive bulk "
@@ -336,35 +423,42 @@ def main(argv):
         resource.setrlimit(resource.RLIMIT_NOFILE, (200000, 200000))
     except (ValueError, OSError):
         pass                   # not root: the hard limit stays
-    b = Bench(quick="--quick" in argv, log="--nolog" not in argv)
+    b = Bench(quick="--quick" in argv, reps=reps)
     t0 = time.monotonic()
+    load0 = loadavg()
     try:
-        b.nginx.start()
-        b.pc.start()
+        b.start()
         for p in parts:
             getattr(b, f"part_{p}")()
-        b.pc.pids()
-        if b.pc.proc.poll() is not None:
-            print("portcullis exited during the run!", file=sys.stderr)
+        for _, pc in b.servers():
+            pc.pids()
+            if pc.proc.poll() is not None:
+                print("portcullis exited during the run!", file=sys.stderr)
     finally:
         b.cleanup()
     took = time.monotonic() - t0
     head = (f"# portcullis benchmark {datetime.date.today()}\n\n"
             f"commit {commit()}, {platform.node()}, {os.cpu_count()} CPUs, "
             f"Linux {platform.release()}, run took {took:.0f} s; parts: "
-            f"{' '.join(parts)}{' (quick)' if b.quick else ''}; access log "
-            f"{'off' if '--nolog' in argv else 'on (file)'}.\n"
-            "nginx 1 worker, access_log off, sendfile; portcullis default "
-            "pool (one worker per CPU per service); all on loopback.\n"
-            "MB = 10^6 bytes, GB = 10^9 bytes. Bulk: 3 interleaved "
-            "rounds, MB/s the best, CPU the median; 1 stream = 1 GiB, "
-            "8 streams = 8 x 256 MiB (--quick: 256 MiB, 8 x 64 MiB); "
-            "CPU = utime+stime of master and workers over the run / GB "
-            "moved; the bare splice relay (bench/bare_relay.c: blocking "
-            "splice, no policy) is this machine's floor for it.\n"
-            "Connections/s: 4 Python client processes; 'open + close' = "
-            "TCP connect (+ SOCKS5 no-auth CONNECT) and close; direct = TCP "
-            "connect to nginx and close.\n\n")
+            f"{' '.join(parts)}{' (quick)' if b.quick else ''}; load "
+            f"average at start {load0}, at end {loadavg()}.\n"
+            "nginx 1 worker, access_log off, sendfile; two portcullis "
+            "servers, default pool (one worker per CPU per service), one "
+            "without access log (off) and one with `log FILE`; all on "
+            "loopback. Every figure is the median of "
+            f"{b.reps} repetitions that interleave direct, off and log.\n"
+            "Server CPU = utime+stime of master and workers over the "
+            "repetition / requests, connections or GB moved.\n"
+            "Connections/s: bench/connrate.c, one process, "
+            f"{PAR} sessions in parallel, each connect, handshake "
+            "(SOCKS5 no-auth greeting then CONNECT; HTTP CONNECT), one "
+            "byte echoed by bench/connrate.c's echo origin, close; direct "
+            "= the same without the proxy; Connection: close = one GET of "
+            "/small.html per connection, read to EOF.\n"
+            "MB = 10^6 bytes, GB = 10^9 bytes. Bulk: 1 stream = 1 GiB, "
+            "8 streams = 8 x 256 MiB (--quick: 256 MiB, 8 x 64 MiB); the "
+            "bare splice relay (bench/bare_relay.c: blocking splice, no "
+            "policy) is this machine's floor for CPU s/GB.\n\n")
     text = head + b.table() + "\n"
     print()
     print(text)

@@ -175,10 +175,15 @@ http {{
 
 
 class Portcullis:
-    def __init__(self, workdir, nginx_port, log=True, workers=None):
+    """build/portcullis with proxy, socks and tcppm to nginx (and, with
+    echo_port, a second tcppm to that echo server: self.ep)."""
+
+    def __init__(self, workdir, nginx_port, log=True, workers=None,
+                 echo_port=None):
         self.dir = Path(workdir) / "portcullis"
         self.dir.mkdir(parents=True)
         self.pp, self.sp, self.tp = free_port(), free_port(), free_port()
+        self.ep = free_port() if echo_port else None
         lines = ["maxconn 30000"]
         lines.append(f"log {self.dir}/access.log" if log else "")
         if workers:
@@ -186,6 +191,9 @@ class Portcullis:
         lines += [f"proxy -i127.0.0.1 -p{self.pp}",
                   f"socks -i127.0.0.1 -p{self.sp}",
                   f"tcppm -i127.0.0.1 {self.tp} 127.0.0.1 {nginx_port}"]
+        if echo_port:
+            lines.append(f"tcppm -i127.0.0.1 {self.ep} 127.0.0.1 "
+                         f"{echo_port}")
         self.cfg = self.dir / "bench.cfg"
         self.cfg.write_text("\n".join(x for x in lines if x) + "\n")
         self.proc = None
@@ -197,8 +205,9 @@ class Portcullis:
                                      stderr=err, stdin=subprocess.DEVNULL,
                                      start_new_session=True)
         err.close()
+        ports = [p for p in (self.pp, self.sp, self.tp, self.ep) if p]
         ok = wait_for(lambda: self.proc.poll() is not None or
-                      (all(listening(p) for p in (self.pp, self.sp, self.tp))
+                      (all(listening(p) for p in ports)
                        and len(self.pids()) >= 4), 15)
         if not ok or self.proc.poll() is not None:
             raise RuntimeError("portcullis did not start: " +

@@ -437,8 +437,12 @@ relay_start(struct conn *c, const void *to_server, size_t nserver,
 		return;
 	}
 	ev_timer_start(&c->timer, r->idle_ms, relay_timeout, c);
-	/* start moving at once: early data, or bytes already queued */
-	relay_io(&c->cio, 0);
+	/* start moving at once: early data, or bytes the client queued
+	 * already; the server's side only with bytes for the client in hand
+	 * (what the server sends is reported by the EPOLLIN this sets, and
+	 * most servers wait for the client: a splice that would only say
+	 * EAGAIN is saved) */
+	relay_io(&c->cio, nclient > 0 ? 0 : EPOLLIN);
 }
 
 void
