@@ -220,15 +220,16 @@ class Bench:
 
     # ---- bulk MB/s and CPU s/GB -------------------------------------------
     def curl_args(self, mode, pc):
-        n = self.nginx
-        return {
-            "direct": [n.url("/big.bin")],
-            "connect": ["-p", "-x", f"http://127.0.0.1:{pc.pp}",
-                        n.url("/big.bin")],
-            "socks": ["--socks5", f"127.0.0.1:{pc.sp}", n.url("/big.bin")],
-            "tcppm": [f"http://127.0.0.1:{pc.tp}/big.bin"],
-            "bare": [f"http://127.0.0.1:{self.bare_port}/big.bin"],
-        }[mode]
+        url = self.nginx.url("/big.bin")
+        if mode == "connect":
+            return ["-p", "-x", f"http://127.0.0.1:{pc.pp}", url]
+        if mode == "socks":
+            return ["--socks5", f"127.0.0.1:{pc.sp}", url]
+        if mode == "tcppm":
+            return [f"http://127.0.0.1:{pc.tp}/big.bin"]
+        if mode == "bare":
+            return [f"http://127.0.0.1:{self.bare_port}/big.bin"]
+        return [url]
 
     def start_bare(self):
         """Starts bench/bare_relay.c (a policy-free blocking splice relay)

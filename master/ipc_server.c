@@ -130,6 +130,23 @@ sandbox_name(int m)
 	    m == PC_SANDBOX_LOG ? "log" : "off";
 }
 
+/* Formatted lines waiting for the end of the loop turn, all of one
+ * service of one generation: the LOG batches of all its workers that
+ * arrived in one turn go out in one write (ipc_log_flush). */
+#define LOG_PENDING_MAX (256 * 1024)
+static struct logbuf pend;
+static struct gen   *pend_gen;
+static size_t        pend_svc;
+
+void
+ipc_log_flush(void)
+{
+	if (pend_gen != NULL && pend.len > 0)
+		logbuf_flush(&pend, pend_gen, pend_svc);
+	pend.len = pend.nrec = 0;
+	pend_gen = NULL;
+}
+
 static void
 on_ready(struct worker *w, struct pc_ipcr *r)
 {
@@ -159,6 +176,7 @@ on_ready(struct worker *w, struct pc_ipcr *r)
 		gs->announced = true;
 		snprintf(text, sizeof(text), "Accepting connections [%ld/0]",
 		    (long)getpid());
+		ipc_log_flush();     /* records of this turn go first */
 		log_service_event(w->gen, w->svc, text);
 	}
 }
@@ -196,24 +214,31 @@ static void
 on_log(struct worker *w, struct pc_ipcr *r)
 {
 	static struct pc_logrec rec;
-	static struct logbuf    lb;
+	size_t                  len0, nrec0;
 	uint16_t                count;
 
-	lb.len = lb.nrec = 0;
+	if (pend_gen != NULL && (pend_gen != w->gen || pend_svc != w->svc))
+		ipc_log_flush();
+	pend_gen = w->gen;
+	pend_svc = w->svc;
+	len0 = pend.len;
+	nrec0 = pend.nrec;
 	if (pc_msg_log_count(r, &count) != 0)
 		goto bad;
 	for (uint16_t i = 0; i < count; i++) {
 		if (pc_msg_log_next(r, &rec) != 0 || rec.svc != w->svc)
 			goto bad;
-		logbuf_add(&lb, w->gen, w->svc, &rec);
+		logbuf_add(&pend, w->gen, w->svc, &rec);
 		metrics_record(w->gen->svcs[w->svc].book, &rec);
 	}
 	if (pc_ipcr_end(r) != 0)
 		goto bad;
-	logbuf_flush(&lb, w->gen, w->svc);
+	if (pend.len >= LOG_PENDING_MAX)
+		ipc_log_flush();
 	return;
 bad:
-	lb.len = lb.nrec = 0;
+	pend.len = len0;         /* this batch is dropped, not the others */
+	pend.nrec = nrec0;
 	worker_kill(w, "malformed LOG batch");
 }
 

@@ -9,6 +9,11 @@
 
 void ipc_readable(struct worker *w);
 void ipc_writable(struct worker *w);
+/* Writes the access-log lines of this loop turn's LOG batches (they wait
+ * so that the batches of all a service's workers go out in one write);
+ * the loop calls it at the end of each turn and before anything that may
+ * reload, reap or free a generation. */
+void ipc_log_flush(void);
 /* Queues one message (sends at once when possible). */
 void ipc_send(struct worker *w, const uint8_t *msg, size_t len, bool auth_rep);
 void ipc_send_drain(struct worker *w, uint32_t grace_s);

@@ -211,10 +211,12 @@ master_loop(void)
 			if (wstderr_event(evs[i].data.ptr))
 				continue;
 			if (evs[i].data.ptr == control_tag()) {
+				ipc_log_flush();
 				control_readable();
 				continue;
 			}
 			if (w == NULL) {
+				ipc_log_flush();
 				on_signals();
 				continue;
 			}
@@ -225,6 +227,7 @@ master_loop(void)
 			if (w->fd >= 0 && (evs[i].events & EPOLLOUT))
 				ipc_writable(w);
 		}
+		ipc_log_flush();     /* the turn's records, one write each */
 		timeout = tick(&next_monitor);
 	}
 }
