@@ -1,6 +1,8 @@
 """portcullis benchmark (issues 2 and 13).  `make bench` or
-`sh bench/run.sh [part ...] [--quick] [--reps N]`; parts: keepalive bulk
-connrate idle (default: all).
+`sh bench/run.sh [part ...] [--quick] [--reps N] [--base BIN]`; parts:
+keepalive bulk connrate idle (default: all).  --base BIN: keepalive and
+connrate also through two servers of BIN (an older build), in the same
+repetitions, as [--base] rows (before/after figures from one run).
 
 Starts nginx (origin, own temp conf), an echo origin (connrate.c) and two
 build/portcullis servers with the same services (proxy, socks, tcppm to
@@ -24,8 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchlib import (BIN, PY, REPO, Nginx, Portcullis, free_port,
-                      kill_pid, listening, stat, wait_for)
+from benchlib import (BIN, CLK, PY, REPO, Nginx, Portcullis, children,
+                      free_port, kill_pid, listening, stat, wait_for)
 
 HERE = Path(__file__).resolve().parent
 LOADGEN = str(HERE / "loadgen.py")
@@ -55,8 +57,10 @@ def median(xs):
 
 
 class Bench:
-    def __init__(self, quick=False, reps=3):
+    def __init__(self, quick=False, reps=3, base=None):
         self.quick = quick
+        self.base = base          # --base BIN: the same servers from BIN
+        self.pcb = self.pclb = None
         self.reps = reps
         # (key, label, unit, direct, off, log, cpu_off, cpu_log, cpu_unit)
         self.rows = []
@@ -69,6 +73,7 @@ class Bench:
         self.echo = None
         self.echo_port = None
         self.pc = self.pcl = None
+        self.origin = {}          # key -> the origin's CPU us/conn, direct
 
     def start(self):
         self.nginx.start()
@@ -81,9 +86,30 @@ class Bench:
                              echo_port=self.echo_port).start()
         self.pcl = Portcullis(self.tmp / "log", self.nginx.port, log=True,
                               echo_port=self.echo_port).start()
+        if self.base:
+            self.pcb = Portcullis(self.tmp / "boff", self.nginx.port,
+                                  log=False, echo_port=self.echo_port,
+                                  binary=self.base).start()
+            self.pclb = Portcullis(self.tmp / "blog", self.nginx.port,
+                                   log=True, echo_port=self.echo_port,
+                                   binary=self.base).start()
 
-    def servers(self):
-        return (("off", self.pc), ("log", self.pcl))
+    def servers(self, with_base=False):
+        s = [("off", self.pc), ("log", self.pcl)]
+        if with_base and self.base:
+            s += [("boff", self.pcb), ("blog", self.pclb)]
+        return s
+
+    def rows_of(self, key, label, unit, direct, runs, cpus, cu):
+        """The row of this build, and with --base the row of BIN measured
+        in the same repetitions."""
+        self.row(key, label, unit, direct, median(runs["off"]),
+                 median(runs["log"]), median(cpus["off"]),
+                 median(cpus["log"]), cu)
+        if self.base:
+            self.row("before_" + key, label + " [--base]", unit, direct,
+                     median(runs["boff"]), median(runs["blog"]),
+                     median(cpus["boff"]), median(cpus["blog"]), cu)
 
     # ---- bookkeeping -------------------------------------------------------
     def row(self, key, label, unit, direct, off, log=None, cpu_off=None,
@@ -120,7 +146,7 @@ class Bench:
                     p.wait(5)
                 except subprocess.TimeoutExpired:
                     kill_pid(p.pid, 9)
-        for pc in (self.pc, self.pcl):
+        for pc in (self.pc, self.pcl, self.pcb, self.pclb):
             if pc is not None:
                 pc.stop()
         self.nginx.stop()
@@ -155,22 +181,31 @@ class Bench:
         print(f"keep-alive requests/s (wrk, 2 threads, /small.html; median "
               f"of {self.reps}) and server CPU us per request")
         for c in (50, 500):
-            runs = {"direct": [], "off": [], "log": []}
-            cpus = {"off": [], "log": []}
+            runs = {"direct": [], "off": [], "log": [], "boff": [],
+                    "blog": []}
+            cpus = {"off": [], "log": [], "boff": [], "blog": []}
             for _ in range(self.reps):
                 runs["direct"].append(self.wrk(c, self.nginx.port, False)[0])
-                for name, pc in self.servers():
+                for name, pc in self.servers(True):
                     c0 = pc.cpu_seconds()
                     rps, n = self.wrk(c, pc.pp, True)
                     runs[name].append(rps)
                     if n:
                         cpus[name].append((pc.cpu_seconds() - c0) * 1e6 / n)
-            self.row(f"ka{c}", f"HTTP keep-alive, {c} connections", "req/s",
-                     median(runs["direct"]), median(runs["off"]),
-                     median(runs["log"]), median(cpus["off"]),
-                     median(cpus["log"]), "us/req")
+            self.rows_of(f"ka{c}", f"HTTP keep-alive, {c} connections",
+                         "req/s", median(runs["direct"]), runs, cpus,
+                         "us/req")
 
     # ---- connections/s: connect, one exchange, close ------------------------
+    def origin_cpu(self, mode):
+        """CPU seconds so far of the origin a direct run talks to: the
+        echo server, or nginx's worker (HTTP)."""
+        if mode == "http":
+            pids = children(self.nginx.proc.pid)
+        else:
+            pids = [self.echo.pid]
+        return sum((stat(p) or (0, 0, 0))[2] for p in pids) / CLK
+
     def crate_run(self, mode, port, arg, secs):
         out = subprocess.run([self.crate, mode, str(port), str(arg),
                               str(PAR), str(secs)], capture_output=True,
@@ -203,20 +238,30 @@ class Bench:
              lambda pc: (pc.pp, n.url("/small.html"))),
         ]
         for key, label, mode, direct, via in work:
-            runs = {"direct": [], "off": [], "log": []}
-            cpus = {"off": [], "log": []}
+            runs = {"direct": [], "off": [], "log": [], "boff": [],
+                    "blog": []}
+            cpus = {"off": [], "log": [], "boff": [], "blog": []}
+            origin = []
             for _ in range(self.reps):
-                runs["direct"].append(self.crate_run(*direct, secs) / secs)
-                for name, pc in self.servers():
+                o0 = self.origin_cpu(direct[0])
+                ok = self.crate_run(*direct, secs)
+                runs["direct"].append(ok / secs)
+                if ok:
+                    origin.append((self.origin_cpu(direct[0]) - o0) * 1e6 /
+                                  ok)
+                for name, pc in self.servers(True):
                     c0 = pc.cpu_seconds()
                     port, arg = via(pc)
                     ok = self.crate_run(mode, port, arg, secs)
                     runs[name].append(ok / secs)
                     if ok:
                         cpus[name].append((pc.cpu_seconds() - c0) * 1e6 / ok)
-            self.row(key, label, "conn/s", median(runs["direct"]),
-                     median(runs["off"]), median(runs["log"]),
-                     median(cpus["off"]), median(cpus["log"]), "us/conn")
+            self.rows_of(key, label, "conn/s", median(runs["direct"]), runs,
+                         cpus, "us/conn")
+            # the floor: what the origin alone spends per connection
+            print(f"    origin CPU per connection, direct run: "
+                  f"{fmt(median(origin))} us", flush=True)
+            self.origin[key] = median(origin)
 
     # ---- bulk MB/s and CPU s/GB -------------------------------------------
     def curl_args(self, mode, pc):
@@ -352,9 +397,10 @@ class Bench:
     # ---- report ---------------------------------------------------------------
     def table(self):
         lines = ["| figure | direct | portcullis | ratio | with log FILE | "
-                 "log/off | server CPU off / log | target | met |",
-                 "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | "
-                 "--- |"]
+                 "log/off | server CPU off / log | origin CPU (direct) | "
+                 "target | met |",
+                 "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
+                 "--- | --- |"]
         for key, label, unit, d, t, lg, co, cl, cu in self.rows:
             ratio = t / d if d and t is not None else None
             lr = lg / t if t and lg is not None else None
@@ -373,11 +419,13 @@ class Bench:
             cpu = "-" if co is None else \
                 f"{fmt(co)} / {fmt(cl)} {cu}" if cl is not None else \
                 f"{fmt(co)} {cu}"
+            org = self.origin.get(key.replace("before_", ""))
             lines.append(
                 f"| {label} | {fmt(d)} | {fmt(t)} {unit} | "
                 f"{'-' if ratio is None else f'{ratio:.2f}x'} | "
                 f"{fmt(lg)} | {'-' if lr is None else f'{lr:.2f}x'} | "
-                f"{cpu} | {', '.join(tgt_s)} | {', '.join(met)} |")
+                f"{cpu} | {'-' if org is None else fmt(org) + ' ' + cu} | "
+                f"{', '.join(tgt_s)} | {', '.join(met)} |")
         return "\n".join(lines)
 
 
@@ -405,10 +453,14 @@ def loadavg():
 
 
 def main(argv):
-    reps = 3
+    reps, base = 3, None
     if "--reps" in argv:
         i = argv.index("--reps")
         reps = max(1, int(argv[i + 1]))
+        del argv[i:i + 2]
+    if "--base" in argv:       # keepalive and connrate also through BIN
+        i = argv.index("--base")
+        base = os.path.abspath(argv[i + 1])
         del argv[i:i + 2]
     parts = [a for a in argv if not a.startswith("-")] or \
         ["keepalive", "connrate", "bulk", "idle"]
@@ -424,14 +476,14 @@ def main(argv):
         resource.setrlimit(resource.RLIMIT_NOFILE, (200000, 200000))
     except (ValueError, OSError):
         pass                   # not root: the hard limit stays
-    b = Bench(quick="--quick" in argv, reps=reps)
+    b = Bench(quick="--quick" in argv, reps=reps, base=base)
     t0 = time.monotonic()
     load0 = loadavg()
     try:
         b.start()
         for p in parts:
             getattr(b, f"part_{p}")()
-        for _, pc in b.servers():
+        for _, pc in b.servers(True):
             pc.pids()
             if pc.proc.poll() is not None:
                 print("portcullis exited during the run!", file=sys.stderr)
@@ -441,7 +493,8 @@ def main(argv):
     head = (f"# portcullis benchmark {datetime.date.today()}\n\n"
             f"commit {commit()}, {platform.node()}, {os.cpu_count()} CPUs, "
             f"Linux {platform.release()}, run took {took:.0f} s; parts: "
-            f"{' '.join(parts)}{' (quick)' if b.quick else ''}; load "
+            f"{' '.join(parts)}{' (quick)' if b.quick else ''}"
+            f"{f'; [--base] rows: {base}' if base else ''}; load "
             f"average at start {load0}, at end {loadavg()}.\n"
             "nginx 1 worker, access_log off, sendfile; two portcullis "
             "servers, default pool (one worker per CPU per service), one "
@@ -455,7 +508,10 @@ def main(argv):
             "(SOCKS5 no-auth greeting then CONNECT; HTTP CONNECT), one "
             "byte echoed by bench/connrate.c's echo origin, close; direct "
             "= the same without the proxy; Connection: close = one GET of "
-            "/small.html per connection, read to EOF.\n"
+            "/small.html per connection, read to EOF; origin CPU = what "
+            "the echo origin (nginx's worker for HTTP) spends per "
+            "connection in the direct run, a floor for one end of one "
+            "connection.\n"
             "MB = 10^6 bytes, GB = 10^9 bytes. Bulk: 1 stream = 1 GiB, "
             "8 streams = 8 x 256 MiB (--quick: 256 MiB, 8 x 64 MiB); the "
             "bare splice relay (bench/bare_relay.c: blocking splice, no "

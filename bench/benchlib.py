@@ -179,7 +179,8 @@ class Portcullis:
     echo_port, a second tcppm to that echo server: self.ep)."""
 
     def __init__(self, workdir, nginx_port, log=True, workers=None,
-                 echo_port=None):
+                 echo_port=None, binary=None):
+        self.bin = binary or BIN
         self.dir = Path(workdir) / "portcullis"
         self.dir.mkdir(parents=True)
         self.pp, self.sp, self.tp = free_port(), free_port(), free_port()
@@ -201,7 +202,7 @@ class Portcullis:
 
     def start(self):
         err = open(self.dir / "stderr.txt", "wb")
-        self.proc = subprocess.Popen([BIN, str(self.cfg)], stdout=err,
+        self.proc = subprocess.Popen([self.bin, str(self.cfg)], stdout=err,
                                      stderr=err, stdin=subprocess.DEVNULL,
                                      start_new_session=True)
         err.close()
