@@ -132,14 +132,14 @@ sandbox_name(int m)
 
 /* Formatted lines waiting for the end of the loop turn, all of one
  * service of one generation: the LOG batches of all its workers that
- * arrived in one turn go out in one write (ipc_log_flush). */
+ * arrived in one turn go out in one write (ipc_logs_write). */
 #define LOG_PENDING_MAX (256 * 1024)
 static struct logbuf pend;
 static struct gen   *pend_gen;
 static size_t        pend_svc;
 
 void
-ipc_log_flush(void)
+ipc_logs_write(void)
 {
 	if (pend_gen != NULL && pend.len > 0)
 		logbuf_flush(&pend, pend_gen, pend_svc);
@@ -176,7 +176,7 @@ on_ready(struct worker *w, struct pc_ipcr *r)
 		gs->announced = true;
 		snprintf(text, sizeof(text), "Accepting connections [%ld/0]",
 		    (long)getpid());
-		ipc_log_flush();     /* records of this turn go first */
+		ipc_logs_write();     /* records of this turn go first */
 		log_service_event(w->gen, w->svc, text);
 	}
 }
@@ -218,7 +218,7 @@ on_log(struct worker *w, struct pc_ipcr *r)
 	uint16_t                count;
 
 	if (pend_gen != NULL && (pend_gen != w->gen || pend_svc != w->svc))
-		ipc_log_flush();
+		ipc_logs_write();
 	pend_gen = w->gen;
 	pend_svc = w->svc;
 	len0 = pend.len;
@@ -234,7 +234,7 @@ on_log(struct worker *w, struct pc_ipcr *r)
 	if (pc_ipcr_end(r) != 0)
 		goto bad;
 	if (pend.len >= LOG_PENDING_MAX)
-		ipc_log_flush();
+		ipc_logs_write();
 	return;
 bad:
 	pend.len = len0;         /* this batch is dropped, not the others */

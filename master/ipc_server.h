@@ -13,7 +13,7 @@ void ipc_writable(struct worker *w);
  * so that the batches of all a service's workers go out in one write);
  * the loop calls it at the end of each turn and before anything that may
  * reload, reap or free a generation. */
-void ipc_log_flush(void);
+void ipc_logs_write(void);
 /* Queues one message (sends at once when possible). */
 void ipc_send(struct worker *w, const uint8_t *msg, size_t len, bool auth_rep);
 void ipc_send_drain(struct worker *w, uint32_t grace_s);

@@ -211,12 +211,12 @@ master_loop(void)
 			if (wstderr_event(evs[i].data.ptr))
 				continue;
 			if (evs[i].data.ptr == control_tag()) {
-				ipc_log_flush();
+				ipc_logs_write();
 				control_readable();
 				continue;
 			}
 			if (w == NULL) {
-				ipc_log_flush();
+				ipc_logs_write();
 				on_signals();
 				continue;
 			}
@@ -227,7 +227,7 @@ master_loop(void)
 			if (w->fd >= 0 && (evs[i].events & EPOLLOUT))
 				ipc_writable(w);
 		}
-		ipc_log_flush();     /* the turn's records, one write each */
+		ipc_logs_write();     /* the turn's records, one write each */
 		timeout = tick(&next_monitor);
 	}
 }

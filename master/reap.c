@@ -201,7 +201,7 @@ reap_children(void)
 		 * still in the socket: read it before closing */
 		for (int i = 0; i < 64 && w->fd >= 0; i++)
 			ipc_readable(w);
-		ipc_log_flush();
+		ipc_logs_write();
 		worker_close_ipc(w);
 		wstderr_close(w);
 		w->pid = 0;
