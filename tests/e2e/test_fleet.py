@@ -22,6 +22,7 @@ import pytest
 from clients import connect, curl
 from pc_server import cfg_head, free_port, records, wait_for
 from pgcluster import Cluster
+from pwhash import md5_crypt, nt_hash
 
 MIB = 1048576
 AUTH = base64.b64encode(b"alice:pw").decode()
@@ -270,6 +271,35 @@ def test_restarts_while_the_database_is_down(portcullis, pg, origin,
     assert total(pg, 17) == want, (rows(pg, 17), want)
 
 
+def test_new_period_is_a_new_row_on_every_node(portcullis, pg, origin,
+                                               tmp_path):
+    """A used-up quota starts again on every node when its period changes
+    (here a reload from D to N, never: the same path as the calendar's
+    day change, the period start in the row's key moves, to 0), and the
+    old row keeps its bytes."""
+    rules = "countin 18/alice D 2 alice\n"
+    a, b = (node(portcullis, pg, n, rules) for n in ("fa8", "fb8"))
+    status, n = get(a.port, origin.url("/chunked/3000000"))
+    assert n < 3000000
+    time.sleep(1.5)
+    assert get(b.port, origin.url("/big/1000"))[0].startswith(b"HTTP/1.0 503")
+    day = rows(pg, 18)
+    assert len(day) == 1, day
+    for srv in (a, b):
+        srv.write_config(srv.cfg_text.replace("countin 18/alice D",
+                                              "countin 18/alice N"))
+        srv.reload()
+    time.sleep(2)
+    for srv in (a, b):
+        status, n = get(srv.port, origin.url("/big/500000"))
+        assert status.startswith(b"HTTP/1.1 200") and n == 500000, status
+    want = counted([a, b], 3)
+    assert settle(pg, 18, want) == want, (rows(pg, 18), want)
+    r = rows(pg, 18)
+    assert len(r) == 2 and r[0] != r[1], r
+    assert day[0] in r, (day, r)      # the day's row kept its bytes
+
+
 def test_period_row_is_one_for_the_fleet(portcullis, pg, origin, tmp_path):
     """A minute counter (C): the row key is the minute's start, the same
     on every node, so the fleet has one row per minute however many nodes
@@ -295,7 +325,9 @@ def test_users_from_the_database(portcullis, pg, origin, tmp_path):
             "PRIMARY KEY, password text NOT NULL)")
     pg.psql("DELETE FROM portcullis_users")
     pg.psql("INSERT INTO portcullis_users VALUES ('bob', 'CL:bob-pw'), "
-            "('dave', 'CL:dave-never-sent-by-a-client')")
+            "('dave', 'CL:dave-never-sent-by-a-client'), "
+            f"('erin', 'CR:{md5_crypt('erin-pw')}'), "
+            f"('fay', 'NT:{nt_hash('fay-pw')}')")
     srvs = []
     for name in ("ua", "ub"):
         port = free_port()
@@ -317,6 +349,9 @@ def test_users_from_the_database(portcullis, pg, origin, tmp_path):
     assert wait_for(lambda: all_are("bob", "bob-pw", b"200"), 10), \
         [s.stderr() for s in srvs]
     assert all_are("bob", "wrong", b"407")
+    assert all_are("erin", "erin-pw", b"200")       # a crypt(3) hash
+    assert all_are("erin", "bob-pw", b"407")
+    assert all_are("fay", "fay-pw", b"200")         # an NT hash
     assert all_are("alice", "pw", b"200")
     assert all_are("carol", "carol-pw", b"407")
     pg.psql("INSERT INTO portcullis_users VALUES ('carol', 'carol-pw')")
