@@ -130,6 +130,21 @@ fill(struct sess *s)
 	return 1;
 }
 
+/* The answer was what the step waited for (good): send the next message
+ * and wait for its answer; otherwise the session failed. */
+static void
+next(struct sess *s, bool good, int step, const void *p, size_t n)
+{
+	if (!good) {
+		end(s, 0);
+		return;
+	}
+	s->got = 0;
+	s->step = step;
+	if (put(s->fd, p, n) != 0)
+		end(s, 0);
+}
+
 static void
 on_event(struct sess *s)
 {
@@ -159,48 +174,24 @@ on_event(struct sess *s)
 		}
 		return;
 	case S_METHOD:
-		if (fill(s) < 0) {
+		if (fill(s) < 0)
 			end(s, 0);
-		} else if (s->got >= 2) {
-			if (memcmp(s->buf, "\5\0", 2) != 0) {
-				end(s, 0);
-				return;
-			}
-			s->got = 0;
-			s->step = S_REPLY;
-			if (put(s->fd, sockreq, sizeof(sockreq)) != 0)
-				end(s, 0);
-		}
+		else if (s->got >= 2)
+			next(s, memcmp(s->buf, "\5\0", 2) == 0, S_REPLY, sockreq,
+			    sizeof(sockreq));
 		return;
 	case S_REPLY:
-		if (fill(s) < 0) {
+		if (fill(s) < 0)
 			end(s, 0);
-		} else if (s->got >= 10) {
-			if (s->buf[1] != 0) {
-				end(s, 0);
-				return;
-			}
-			s->got = 0;
-			s->step = S_ECHO;
-			if (put(s->fd, "x", 1) != 0)
-				end(s, 0);
-		}
+		else if (s->got >= 10)
+			next(s, s->buf[1] == 0, S_ECHO, "x", 1);
 		return;
 	case S_CONNECTED:
-		if (fill(s) < 0) {
+		if (fill(s) < 0)
 			end(s, 0);
-		} else if (s->got >= 4 && memmem(s->buf, s->got, "\r\n\r\n",
-		    4) != NULL) {
-			if (memcmp(s->buf, "HTTP/1.", 7) != 0 ||
-			    memcmp(s->buf + 9, "200", 3) != 0) {
-				end(s, 0);
-				return;
-			}
-			s->got = 0;
-			s->step = S_ECHO;
-			if (put(s->fd, "x", 1) != 0)
-				end(s, 0);
-		}
+		else if (s->got >= 4 && memmem(s->buf, s->got, "\r\n\r\n", 4))
+			next(s, memcmp(s->buf, "HTTP/1.", 7) == 0 &&
+			    memcmp(s->buf + 9, "200", 3) == 0, S_ECHO, "x", 1);
 		return;
 	case S_ECHO:
 		if (fill(s) < 0)

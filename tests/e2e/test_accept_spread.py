@@ -49,6 +49,15 @@ def poll_replies(pending, secs):
     return done
 
 
+def open_clients(port, n, dport, out):
+    """n clients of port, each with its greeting and CONNECT sent,
+    appended to out (the caller closes them)."""
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        out.append(s)
+        s.sendall(socks_req(dport))
+
+
 def granted(ans):
     return ans is not None and ans[:2] == b"\x05\x00" and ans[3] == 0
 
@@ -64,10 +73,7 @@ def test_fd_reserve_clients_wait_instead_of_code_11(portcullis, sink):
                      env={"PORTCULLIS_NOFILE": "64"})
     clients = []
     try:
-        for _ in range(30):
-            s = socket.create_connection(("127.0.0.1", port), timeout=5)
-            s.sendall(socks_req(sink.port))
-            clients.append(s)
+        open_clients(port, 30, sink.port, clients)
         waiting = set(clients)
         ok, failed = [], []
         got = poll_replies(waiting, 3.0)
@@ -134,10 +140,7 @@ def test_idle_tunnels_spread_over_workers(portcullis, sink):
     base = {p: sockets_of(p) for p in workers}
     clients = []
     try:
-        for _ in range(400):
-            s = socket.create_connection(("127.0.0.1", port), timeout=10)
-            s.sendall(socks_req(sink.port))
-            clients.append(s)
+        open_clients(port, 400, sink.port, clients)
         got = poll_replies(set(clients), 30.0)
         assert len(got) == 400 and all(granted(a) for a in got.values())
         # two sockets per tunnel in its worker
