@@ -42,6 +42,23 @@ cmd_maxconn(struct conf_state *st, size_t argc, char **argv)
 	return 0;
 }
 
+/* logdump IN OUT: bytes from the server / to the server after which a
+ * tunnel gets a record of its own so far (3proxy's) */
+int
+cmd_logdump(struct conf_state *st, size_t argc, char **argv)
+{
+	uint32_t v[2];
+
+	(void)argc;
+	for (int i = 0; i < 2; i++)
+		if (conf_uint(argv[1 + i], 0, UINT32_MAX, &v[i]) != 0)
+			return conf_err(st, argv[1 + i], "invalid number of "
+			    "bytes (0 for none)");
+	st->cfg->logdump_in = v[0];
+	st->cfg->logdump_out = v[1];
+	return 0;
+}
+
 /* force / noforce: whether the services after it check their open
  * connections again after a reload (master/recheck.c) */
 int

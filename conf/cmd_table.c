@@ -43,6 +43,7 @@ static const struct cmd cmds[] = {
 	{ "logformat",   1, 1, cmd_logformat },
 	{ "maxconn",     1, 1, cmd_maxconn },
 	{ "force",       0, 0, cmd_force },
+	{ "logdump",     2, 2, cmd_logdump },
 	{ "noforce",     0, 0, cmd_force },
 	{ "monitor",     1, 1, cmd_monitor },
 	{ "nolog",       0, 0, cmd_nolog },
@@ -87,7 +88,7 @@ static const struct cmd cmds[] = {
 static const char *const unsupported[] = {
 	/* general commands */
 	"authnserver", "backlog", "delimchar", "dialer",
-	"filtermaxsize", "logdump", "maxseg", "plugin",
+	"filtermaxsize", "maxseg", "plugin",
 	"radius", "writable",
 	/* TLS */
 	"ssl_certcache", "ssl_cli", "ssl_client", "ssl_client_alpn",

@@ -87,6 +87,7 @@ int   cmd_internal(struct conf_state *, size_t, char **);
 int   cmd_external(struct conf_state *, size_t, char **);
 int   cmd_maxconn(struct conf_state *, size_t, char **);
 int   cmd_force(struct conf_state *, size_t, char **);
+int   cmd_logdump(struct conf_state *, size_t, char **);
 int   cmd_workers(struct conf_state *, size_t, char **);
 int   cmd_timeouts(struct conf_state *, size_t, char **);
 int   cmd_stacksize(struct conf_state *, size_t, char **);

@@ -401,6 +401,9 @@ struct pc_config {
 	/* default 2: docs/3proxy-differences.md, decision 5 */
 	uint32_t             parentretries;
 	uint32_t             rotate;     /* `rotate N`: old log files kept */
+	uint64_t             logdump_in, logdump_out; /* `logdump IN OUT`:
+	                                    a tunnel's record each time so
+	                                    many more bytes moved (0: off) */
 	char                *archiver_ext;  /* `archiver EXT CMD ARGS`, */
 	char               **archiver_argv; /* NULL-terminated, owned */
 	struct pc_authcache  authcache;

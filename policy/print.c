@@ -236,6 +236,10 @@ globals(struct pc_text *t, const struct pc_config *cfg, unsigned flags)
 	pc_text_printf(t, "parentretries %u\n", cfg->parentretries);
 	if (cfg->rotate != 0)
 		pc_text_printf(t, "rotate %u\n", cfg->rotate);
+	if (cfg->logdump_in != 0 || cfg->logdump_out != 0)
+		pc_text_printf(t, "logdump %llu %llu\n",
+		    (unsigned long long)cfg->logdump_in,
+		    (unsigned long long)cfg->logdump_out);
 	if (cfg->archiver_ext != NULL && cfg->archiver_argv != NULL) {
 		pc_text_printf(t, "archiver");
 		word(t, cfg->archiver_ext);

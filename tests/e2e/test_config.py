@@ -95,7 +95,8 @@ this would be an error if it were read
     ("allow * * * * HTTP_FROB", "HTTP_FROB", None),
     ("auth magic", "magic", None),
     ("parent 1000 http 127.0.0.1 3128", "parent", "no allow or deny line"),
-    ("logdump 1000 1000", "logdump", "not supported yet"),
+    ("logdump 1000", "logdump", "wrong number of arguments"),
+    ("maxseg 1400", "maxseg", "not supported yet"),
     ("tlspr -c2", "-c2", "not supported yet"),
     ("writable", "writable", "not supported yet"),
 ])

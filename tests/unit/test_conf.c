@@ -919,7 +919,7 @@ static void
 test_refused(void)
 {
 	static const char *const later[] = {
-		"logdump", "delimchar",
+		"delimchar",
 		"radius", "authnserver", "dialer",
 		"writable", "plugin", "filtermaxsize",
 		"maxseg", "backlog", "ssl_mitm", "ssl_server_cert",

@@ -211,6 +211,8 @@ globals_eq(const struct pc_config *a, const struct pc_config *b)
 	SAME(a->fakeresolve == b->fakeresolve, "fakeresolve");
 	SAME(a->parentretries == b->parentretries, "parentretries");
 	SAME(a->rotate == b->rotate, "rotate");
+	SAME(a->logdump_in == b->logdump_in &&
+	    a->logdump_out == b->logdump_out, "logdump");
 	same = str_eq(a->archiver_ext, b->archiver_ext) &&
 	    (a->archiver_argv == NULL) == (b->archiver_argv == NULL);
 	for (size_t i = 0; same && a->archiver_argv != NULL &&

@@ -170,8 +170,28 @@ copy_field(char *dst, size_t cap, const char *s)
 	dst[n] = '\0';
 }
 
+static void log_record(struct conn *c, int code);
+
 void
 conn_log(struct conn *c, int code)
+{
+	log_record(c, code);
+	c->field_nomem = false;
+	c->bytes_in = c->bytes_out = 0;
+	c->dumped_in = c->dumped_out = 0;
+	c->start_ms = ev_wallclock_ms();
+}
+
+void
+conn_log_dump(struct conn *c)
+{
+	log_record(c, PC_E_OK);
+	c->dumped_in = c->bytes_in;
+	c->dumped_out = c->bytes_out;
+}
+
+static void
+log_record(struct conn *c, int code)
 {
 	struct pc_logrec rec;
 	uint64_t         now = ev_wallclock_ms();
@@ -197,9 +217,6 @@ conn_log(struct conn *c, int code)
 		copy_field(rec.text, sizeof(rec.text), c->text);
 		ipc_log(&rec);
 	}
-	c->field_nomem = false;
-	c->bytes_in = c->bytes_out = 0;
-	c->start_ms = now;
 }
 
 static void

@@ -84,6 +84,8 @@ struct conn {
 	bool            verified;     /* its user's password was checked */
 	bool            rechecked;    /* asked once after a reload (force) */
 	uint32_t        recheck_id;   /* that question, while unanswered */
+	uint64_t        dumped_in;    /* logdump: bytes_in, bytes_out at */
+	uint64_t        dumped_out;   /* the last record of the request */
 	struct conn    *next, *prev;  /* worker's list of live connections */
 };
 
@@ -116,6 +118,10 @@ void conn_linger(struct conn *c, int code);
  * record.  One flush per turn for every connection, not one per record.
  * Call it after conn_log; a later call for c replaces fn. */
 void conn_after_log(struct conn *c, void (*fn)(struct conn *c));
+/* `logdump`: a record of the request so far (code 0, its bytes and
+ * duration until now), nothing reset: 3proxy's records of a long
+ * tunnel count from its start. */
+void conn_log_dump(struct conn *c);
 /* Close only the server side (keep-alive to a new origin). */
 void conn_close_server(struct conn *c);
 

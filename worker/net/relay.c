@@ -165,11 +165,19 @@ dir_close_pipe(struct dir *d)
 static bool
 count(struct conn *c, struct relay_state *r, int i, size_t k)
 {
+	const struct pc_config *cfg = wctx.cfg;
+
 	r->last = ev_now();
 	if (i == C2S)
 		c->bytes_out += k;
 	else
 		c->bytes_in += k;
+	/* logdump: a long tunnel's record so far, each IN / OUT bytes */
+	if ((cfg->logdump_in != 0 &&
+	    c->bytes_in - c->dumped_in >= cfg->logdump_in) ||
+	    (cfg->logdump_out != 0 &&
+	    c->bytes_out - c->dumped_out >= cfg->logdump_out))
+		conn_log_dump(c);
 	return counters_add(i == C2S ? &c->ct_out : &c->ct_in, k);
 }
 
