@@ -312,7 +312,7 @@ http_flush_down(struct conn *c)
 	 * that end it at the end of the turn (conn_after_log), so a client
 	 * that saw the end finds the record even if the worker dies now */
 	if (st->phase != HP_CLOSING && st->resp_done && !c->logged) {
-		conn_log(c, 0);
+		conn_log(c, PC_E_OK);
 		c->logged = true;
 		conn_after_log(c, http_flush_down);
 		return;
