@@ -17,6 +17,9 @@
  *     complete message it consumed (> 0), 0 when it needs more bytes, or
  *     minus the code of a malformed message (-SOCKS_E_ATYP); a parser that
  *     takes a whole line or field returns 0 for success or minus the code;
+ *     a shared helper that only tells valid from invalid and knows no
+ *     service's code (text_port, text_hostport, the static field readers)
+ *     returns 0 or -1, and its caller picks the code;
  *   - a function that only fails returns 0 (PC_E_OK) or the code itself
  *     (> 0), never -1, when its caller will log the failure;
  *   - a completion callback (request_cb, chain_cb, dns_cb, ftp_data_cb,
