@@ -16,6 +16,7 @@
 #include "common/ipc_msg.h"
 #include "common/xmalloc.h"
 #include "worker/core/conn_life.h"
+#include "worker/core/heap_trim.h"
 #include "worker/core/ipc_client.h"
 
 /* Lingering close (conn_linger): how long and how much a connection we
@@ -130,6 +131,7 @@ conn_new_slot(int cfd, const struct pc_addr *client,
 	live = c;
 	nlive++;
 	accepted++;
+	heap_trim_live(nlive);
 	p->start(c);
 	return c;
 }
@@ -365,6 +367,7 @@ conn_close(struct conn *c, int code)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	nlive--;
+	heap_trim_live(nlive);
 	ev_defer_free(conn_free, c);
 	if (close_hook != NULL)
 		close_hook();
