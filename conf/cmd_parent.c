@@ -33,11 +33,12 @@ static const struct {
 	{ "extip", PC_PARENT_EXTIP },
 	{ "pop3", PC_PARENT_POP3 },
 	{ "ftp", PC_PARENT_FTP },
+	{ "tls", PC_PARENT_TLS },
 };
 
 /* 3proxy types we know but do not serve yet. */
 static const char *const later[] = {
-	"smtp", "imap", "admin", "tls", "dns", "ha",
+	"smtp", "imap", "admin", "dns", "ha",
 	"socks4b", "socks5b",
 };
 
@@ -109,8 +110,12 @@ cmd_parent(struct conf_state *st, size_t argc, char **argv)
 	}
 	any = p.addr.family != 0 && pc_addr_is_any(&p.addr);
 	if (any && port == 0 && (p.type == PC_PARENT_HTTP ||
-	    p.type == PC_PARENT_POP3 || p.type == PC_PARENT_FTP)) {
+	    p.type == PC_PARENT_POP3 || p.type == PC_PARENT_FTP ||
+	    p.type == PC_PARENT_TLS)) {
 		p.local = true;
+	} else if (p.type == PC_PARENT_TLS) {
+		return conf_err(st, argv[2], "tls is only a local "
+		    "redirection (tls 0.0.0.0 0)");
 	} else if (p.type == PC_PARENT_POP3) {
 		return conf_err(st, argv[2], "pop3 is only a local "
 		    "redirection (pop3 0.0.0.0 0)");
@@ -119,7 +124,7 @@ cmd_parent(struct conf_state *st, size_t argc, char **argv)
 		    "redirection (ftp 0.0.0.0 0)");
 	} else if (any && port == 0 && p.type != PC_PARENT_EXTIP) {
 		return conf_err(st, argv[2], "local redirection is only to "
-		    "http, pop3 and ftp");
+		    "http, pop3, ftp and tls");
 	} else if (p.type == PC_PARENT_EXTIP || port == 0) {
 		/* the outgoing address: HowTo `parent W TYPE IP 0`, or extip */
 		if (p.addr.family == 0 || any)

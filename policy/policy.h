@@ -114,6 +114,7 @@ enum pc_parent_type {
 	PC_PARENT_EXTIP,     /* not a hop: the outgoing address (ADDR, PORT 0) */
 	PC_PARENT_POP3,      /* only `pop3 0.0.0.0 0`: local redirection */
 	PC_PARENT_FTP,       /* only `ftp 0.0.0.0 0`: local redirection */
+	PC_PARENT_TLS,       /* only `tls 0.0.0.0 0`: to the tlspr code */
 };
 
 struct pc_parent {

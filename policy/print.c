@@ -28,7 +28,7 @@ static const char *const parent_names[] = {
 	[PC_PARENT_SOCKS4] = "socks4", [PC_PARENT_SOCKS4P] = "socks4+",
 	[PC_PARENT_SOCKS5] = "socks5", [PC_PARENT_SOCKS5P] = "socks5+",
 	[PC_PARENT_EXTIP] = "extip", [PC_PARENT_POP3] = "pop3",
-	[PC_PARENT_FTP] = "ftp",
+	[PC_PARENT_FTP] = "ftp", [PC_PARENT_TLS] = "tls",
 };
 
 /* log rotation and counter reset letters; N: none (`countin`'s never) */

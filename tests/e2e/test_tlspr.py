@@ -176,3 +176,44 @@ def test_config_options(portcullis, tmp_path):
     p = subprocess.run([os.environ["PORTCULLIS_BIN"], "-t", str(ok)],
                        capture_output=True, text=True, timeout=10)
     assert p.returncode == 0, p.stderr
+
+
+def test_socks_parent_tls_redirection(portcullis, tls_origin):
+    """`parent 1000 tls 0.0.0.0 0` (3proxy's local redirection to the
+    tlspr code): a SOCKS client's tunnel is read as TLS, its server name
+    is the destination on the SOCKS request's port and is checked by the
+    ACL's second walk; the record keeps the SOCKS name."""
+    port = free_port()
+    srv = portcullis(cfg_head(extra=NAMES, logformat="G%N|%E|%n|%T") +
+                     "auth iponly\nallow * * * * CONNECT\n"
+                     "parent 1000 tls 0.0.0.0 0\n"
+                     "allow * * good.test\ndeny *\n"
+                     f"socks -i127.0.0.1 -p{port}\n", ports=[port])
+
+    def get(name, sni):
+        return subprocess.run(
+            ["curl", "-sk", "--max-time", "15", "-o", "/dev/null", "-w",
+             "%{http_code}", "--socks5-hostname", f"127.0.0.1:{port}",
+             "--connect-to", f"{sni}:{tls_origin.port}:{name}:"
+             f"{tls_origin.port}", f"https://{sni}:{tls_origin.port}/"],
+            capture_output=True, text=True, timeout=30)
+    p = get("good.test", "good.test")
+    assert p.stdout == "200", p.stderr
+    rec = srv.wait_log(lambda ln: "good.test" in ln and "|TLSv1" in ln, 1,
+                       5.0)[0].split("|")
+    assert rec[:3] == ["SOCK5", "00000", "good.test"], rec
+    # the SOCKS target is allowed; the hello's name decides
+    p = get("good.test", "bad.test")
+    assert p.stdout == "000"
+    rec = srv.wait_log(lambda ln: "bad.test" in ln and "|TLSv1" in ln, 1,
+                       5.0)[0].split("|")
+    assert rec[0] == "SOCK5" and rec[1] in ("00001", "00003"), rec
+
+
+def test_parent_tls_is_only_local(tmp_path):
+    from pc_server import BIN
+    f = tmp_path / "c.cfg"
+    f.write_text("allow *\nparent 1000 tls 10.0.0.1 443\nsocks\n")
+    p = subprocess.run([BIN, "-t", str(f)], capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 1 and "tls is only a local" in p.stderr, p

@@ -829,8 +829,10 @@ test_parents(void)
 		CHECK(c->acls[0].rules[0].parents[0].local);
 	pc_config_free(c);
 	FAILS("allow *\nparent 1000 socks5 0.0.0.0 0\n",
-	    "t.cfg:2: socks5: local redirection is only to http, pop3 and "
-	    "ftp");
+	    "t.cfg:2: socks5: local redirection is only to http, pop3, ftp "
+	    "and tls");
+	FAILS("allow *\nparent 1000 tls 127.0.0.1 443\n",
+	    "t.cfg:2: tls: tls is only a local redirection (tls 0.0.0.0 0)");
 	FAILS("allow *\nparent 1000 socks5s 127.0.0.1 1080\n",
 	    "t.cfg:2: socks5s: TLS to a parent is not supported");
 	FAILS("allow *\nparent 1000 extip 192.0.2.1 0 u\n",

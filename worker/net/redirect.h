@@ -30,4 +30,11 @@ void pop3_takeover(struct conn *c, const void *early, size_t n,
 void ftp_takeover(struct conn *c, const void *early, size_t n,
 	    const char *user, const char *pass);
 
+/* The same for `parent 1000 tls 0.0.0.0 0` (3proxy's): the client's
+ * ClientHello, read from the tunnel, names the destination (its server
+ * name, on the SOCKS request's port), the ACL is walked again with
+ * CONNECT, then the session is relayed untouched. */
+void tlspr_takeover(struct conn *c, const void *early, size_t n,
+	    const char *user, const char *pass);
+
 #endif

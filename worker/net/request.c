@@ -500,16 +500,18 @@ step(struct request_state *r)
 	    wctx.cfg->acls[wctx.svc->acl].rules[r->rule].nparents > 0) {
 		const struct pc_acl_rule *rule =
 		    &wctx.cfg->acls[wctx.svc->acl].rules[r->rule];
-		size_t                    local = 0, pop3 = 0, ftp = 0;
+		size_t                    local = 0, pop3 = 0, ftp = 0, tls = 0;
 
 		for (size_t i = 0; i < rule->nparents; i++) {
 			local += rule->parents[i].local;
 			pop3 += rule->parents[i].type == PC_PARENT_POP3;
 			ftp += rule->parents[i].type == PC_PARENT_FTP;
+			tls += rule->parents[i].type == PC_PARENT_TLS;
 		}
 		if (local > 0 && r->redirect != NULL) {
 			*r->redirect = pop3 > 0 ? REDIRECT_POP3 : ftp > 0 ?
-			    REDIRECT_FTP : REDIRECT_HTTP;
+			    REDIRECT_FTP : tls > 0 ? REDIRECT_TLS :
+			    REDIRECT_HTTP;
 			finish(r, PC_E_OK);
 			return;
 		}

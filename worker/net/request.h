@@ -32,6 +32,7 @@ enum request_redirect {
 	REDIRECT_HTTP,
 	REDIRECT_POP3,
 	REDIRECT_FTP,
+	REDIRECT_TLS,
 };
 
 struct chain_parent;

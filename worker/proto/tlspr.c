@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "worker/net/redirect.h"
 #include "worker/net/relay.h"
 #include "worker/net/request.h"
 #include "worker/proto/proto.h"
@@ -32,11 +33,16 @@
 
 
 struct tlspr_state {
-	size_t  len;
-	uint8_t buf[TLSPR_BUF];
+	size_t   len;
+	uint16_t port;          /* the destination's: -P, or the SOCKS one */
+	bool     redirected;    /* came from socks (parent 1000 tls ...) */
+	char     user[256];     /* its SOCKS credentials, or "" */
+	char     pass[256];
+	uint8_t  buf[TLSPR_BUF];
 };
 
 static void tlspr_client_io(struct ev_io *io, uint32_t revents);
+static void tlspr_release(struct conn *c);
 
 static void
 tlspr_timeout(struct ev_timer *t)
@@ -44,23 +50,60 @@ tlspr_timeout(struct ev_timer *t)
 	conn_close(t->arg, TLSPR_E_EARLY);
 }
 
-static void
-tlspr_start(struct conn *c)
+static struct tlspr_state *
+state_new(struct conn *c)
 {
 	struct tlspr_state *st = calloc(1, sizeof(*st));
 
 	if (st == NULL) {
 		conn_close(c, PC_E_NOMEM);
-		return;
+		return NULL;
 	}
+	st->port = wctx.svc->target_port;
 	c->proto_state = st;
-	if (ev_io_add(&c->cio, c->cfd, EPOLLIN, tlspr_client_io, c) != 0) {
-		conn_close(c, PC_E_SYSTEM);
-		return;
-	}
 	ev_timer_start(&c->timer,
 	    (uint64_t)wctx.cfg->timeouts[PC_TIMEOUT_STRING_LONG] * 1000,
 	    tlspr_timeout, c);
+	return st;
+}
+
+static void
+tlspr_start(struct conn *c)
+{
+	if (state_new(c) == NULL)
+		return;
+	if (ev_io_add(&c->cio, c->cfd, EPOLLIN, tlspr_client_io, c) != 0)
+		conn_close(c, PC_E_SYSTEM);
+}
+
+static void feed(struct conn *c);
+
+void
+tlspr_takeover(struct conn *c, const void *early, size_t n,
+    const char *user, const char *pass)
+{
+	struct tlspr_state *st;
+
+	c->proto = &proto_tlspr;
+	if ((st = state_new(c)) == NULL)
+		return;
+	st->port = c->req.port;      /* the SOCKS request's */
+	st->redirected = true;
+	if (user != NULL)
+		snprintf(st->user, sizeof(st->user), "%s", user);
+	if (pass != NULL)
+		snprintf(st->pass, sizeof(st->pass), "%s", pass);
+	if (n > sizeof(st->buf))
+		n = sizeof(st->buf);
+	memcpy(st->buf, early, n);
+	st->len = n;
+	c->start_ms = ev_wallclock_ms();
+	if (ev_io_take(&c->cio, c->cfd, EPOLLIN, tlspr_client_io, c) != 0) {
+		conn_close(c, PC_E_SYSTEM);
+		return;
+	}
+	if (n > 0)
+		feed(c);
 }
 
 static void
@@ -75,14 +118,14 @@ connected(struct conn *c, enum pc_ecode code)
 	c->bytes_out += st->len;     /* the relay counts what it reads */
 	relay_start(c, st->buf, st->len, NULL, 0, 0);
 	if (!c->closing) {
-		free(c->proto_state);   /* the relay copied what it needs */
-		c->proto_state = NULL;
+		tlspr_release(c);       /* the relay copied what it needs */
 	}
 }
 
 static void
 hello(struct conn *c, const struct tls_hello *h)
 {
+	struct tlspr_state *st = c->proto_state;
 	struct target_req t;
 	char              text[TLS_SNI_MAX + TLS_ALPN_MAX + 32], v[16];
 
@@ -96,7 +139,12 @@ hello(struct conn *c, const struct tls_hello *h)
 	}
 	memset(&t, 0, sizeof(t));
 	t.op = PC_OP_CONNECT;
-	t.port = wctx.svc->target_port;
+	t.port = st->port;
+	t.redirected = st->redirected;
+	if (st->user[0] != '\0') {
+		t.user = st->user;
+		t.pass = st->pass[0] != '\0' ? st->pass : NULL;
+	}
 	if (pc_addr_parse(h->sni, &t.addr) != 0)
 		t.host = h->sni;
 	ev_timer_stop(&c->timer);
@@ -113,9 +161,7 @@ tlspr_client_io(struct ev_io *io, uint32_t revents)
 {
 	struct conn        *c = io->arg;
 	struct tlspr_state *st = c->proto_state;
-	struct tls_hello    h;
 	ssize_t             n;
-	long                r;
 
 	if (c->closing || st == NULL)
 		return;
@@ -133,6 +179,17 @@ tlspr_client_io(struct ev_io *io, uint32_t revents)
 		return;
 	}
 	st->len += (size_t)n;
+	feed(c);
+}
+
+/* The hello so far: on to the pipeline when it is whole. */
+static void
+feed(struct conn *c)
+{
+	struct tlspr_state *st = c->proto_state;
+	struct tls_hello    h;
+	long                r;
+
 	r = tls_hello_parse(st->buf, st->len, &h);
 	if (r < 0) {
 		conn_close(c, TLSPR_E_BASE - (int)r);
@@ -155,6 +212,8 @@ tlspr_drain(struct conn *c)
 static void
 tlspr_release(struct conn *c)
 {
+	if (c->proto_state != NULL)
+		explicit_bzero(c->proto_state, sizeof(struct tlspr_state));
 	free(c->proto_state);
 	c->proto_state = NULL;
 }

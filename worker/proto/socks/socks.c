@@ -162,6 +162,7 @@ redirect(struct conn *c)
 	conn_set_text(c, NULL);
 	(keep.redirect == REDIRECT_POP3 ? pop3_takeover :
 	    keep.redirect == REDIRECT_FTP ? ftp_takeover :
+	    keep.redirect == REDIRECT_TLS ? tlspr_takeover :
 	    http_takeover)(c, keep.buf,
 	    keep.len, keep.userpass ? keep.up.user :
 	    keep.ruser[0] != '\0' ? keep.ruser : NULL,
