@@ -85,6 +85,23 @@ def pss_kb(pid):
     return 0
 
 
+def start_server(d, text, port, workers):
+    """portcullis on d/bench.cfg (text), stdout and stderr in
+    d/stderr.txt; returns the Popen once port listens with workers
+    workers (RuntimeError after 15 s; then it is stopped)."""
+    cfg = d / "bench.cfg"
+    cfg.write_text(text)
+    err = open(d / "stderr.txt", "wb")
+    proc = subprocess.Popen([BIN, str(cfg)], stdout=err, stderr=err,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    err.close()
+    if not wait_for(lambda: listening(port) and
+                    len(children(proc.pid)) >= workers, 15):
+        kill_pid(proc.pid)
+        raise RuntimeError("portcullis did not start")
+    return proc
+
+
 def kill_pid(pid, sig=signal.SIGTERM):
     try:
         os.kill(pid, sig)

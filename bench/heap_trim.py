@@ -10,7 +10,6 @@ Prints one line per round and exits 1 when a round's idle RSS is more
 than 10 % above the first round's.  Everything it starts is stopped by
 PID.
 """
-import subprocess
 import sys
 import tempfile
 import time
@@ -20,8 +19,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "e2e"))
 
 from tunnel_burst import burst, rss_kb  # noqa: E402
-from benchlib import BIN, free_port, kill_pid, listening, \
-    wait_for, children  # noqa: E402
+from benchlib import children, free_port, kill_pid, \
+    start_server  # noqa: E402
 
 
 def main(argv):
@@ -30,21 +29,11 @@ def main(argv):
     nb = int(argv[3]) if len(argv) > 3 else 2
     d = Path(tempfile.mkdtemp(prefix="pc-heap-"))
     port = free_port()
-    cfg = d / "heap.cfg"
-    cfg.write_text(f"maxconn 30000\nlog {d}/access.log\nworkers 1\n"
-                   f"socks -i127.0.0.1 -p{port}\n")
-    err = open(d / "stderr.txt", "wb")
-    proc = subprocess.Popen([BIN, str(cfg)], stdout=err, stderr=err,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
-    err.close()
-    seen = set()
+    proc = start_server(d, f"maxconn 30000\nlog {d}/access.log\n"
+                        f"workers 1\nsocks -i127.0.0.1 -p{port}\n", port, 1)
+    pid = children(proc.pid)[0]
     idle = []
     try:
-        if not wait_for(lambda: listening(port) and
-                        len(children(proc.pid)) >= 1, 15):
-            raise RuntimeError("portcullis did not start")
-        pid = children(proc.pid)[0]
-        seen.add(pid)
         burst(port, 64)
         time.sleep(2)
         start = rss_kb(pid)
@@ -59,8 +48,7 @@ def main(argv):
                   f"({100 * idle[-1] / idle[0]:.0f} % of round 1's)")
     finally:
         kill_pid(proc.pid)
-        for p in seen:
-            kill_pid(p)
+        kill_pid(pid)
     return 1 if any(x > idle[0] * 1.10 for x in idle) else 0
 
 

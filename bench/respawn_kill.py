@@ -9,7 +9,6 @@ kill's (tests/e2e/kill_probe.py).  Prints one line of figures; exits 1
 when a slot was not refilled within 10 s or the p99 is 1 s or more.
 Everything it starts is stopped by PID.
 """
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -18,8 +17,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "e2e"))
 
 from kill_probe import kill_run, pct  # noqa: E402
-from benchlib import BIN, free_port, kill_pid, listening, \
-    wait_for, children  # noqa: E402
+from benchlib import children, free_port, kill_pid, \
+    start_server  # noqa: E402
 
 
 def main(argv):
@@ -27,21 +26,13 @@ def main(argv):
     every = (float(argv[2]), float(argv[3])) if len(argv) > 3 else (0.5, 2.0)
     d = Path(tempfile.mkdtemp(prefix="pc-kill-"))
     port = free_port()
-    cfg = d / "kill.cfg"
-    cfg.write_text(f"log {d}/access.log\nworkers 4\n"
-                   f"proxy -i127.0.0.1 -p{port}\n")
-    err = open(d / "stderr.txt", "wb")
-    proc = subprocess.Popen([BIN, str(cfg)], stdout=err, stderr=err,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
-    err.close()
-    seen = set()
+    proc = start_server(d, f"log {d}/access.log\nworkers 4\n"
+                        f"proxy -i127.0.0.1 -p{port}\n", port, 4)
+    seen = set()     # the live workers at the end (the killed are gone)
     try:
-        if not wait_for(lambda: listening(port) and
-                        len(children(proc.pid)) >= 4, 15):
-            raise RuntimeError("portcullis did not start")
         times, lost = kill_run(proc.pid, 4, secs, every=every)
-        seen.update(children(proc.pid))
     finally:
+        seen.update(children(proc.pid))
         kill_pid(proc.pid)
         for p in seen:
             kill_pid(p)

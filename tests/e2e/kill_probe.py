@@ -14,16 +14,9 @@ import random
 import signal
 import time
 
+from pc_server import proc_stat_fields
+
 HZ = os.sysconf("SC_CLK_TCK")
-
-
-def _stat(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            s = f.read()
-    except OSError:
-        return None
-    return s[s.rfind(")") + 2:].split()
 
 
 def workers(ppid):
@@ -32,7 +25,7 @@ def workers(ppid):
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
-        st = _stat(int(d))
+        st = proc_stat_fields(int(d))
         if st and int(st[1]) == ppid and st[0] != "Z":
             out[int(d)] = int(st[19]) / HZ
     return out

@@ -78,14 +78,22 @@ def wait_for(pred, timeout=5.0, interval=0.05):
         time.sleep(interval)
 
 
-def proc_stat(pid):
-    """(state, ppid, utime, stime) of pid, or None if it is gone."""
+def proc_stat_fields(pid):
+    """The fields of /proc/PID/stat after the command (field 3, the
+    state, first), or None if it is gone."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             s = f.read()
     except OSError:
         return None
-    rest = s[s.rfind(")") + 2:].split()
+    return s[s.rfind(")") + 2:].split()
+
+
+def proc_stat(pid):
+    """(state, ppid, utime, stime) of pid, or None if it is gone."""
+    rest = proc_stat_fields(pid)
+    if rest is None:
+        return None
     return rest[0], int(rest[1]), int(rest[11]), int(rest[12])
 
 

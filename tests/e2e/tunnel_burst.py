@@ -10,17 +10,13 @@ import asyncio
 import socket
 import struct
 
+from pc_server import proc_status
+
 
 def rss_kb(pid):
     """VmRSS of pid in KiB, or 0 if it is gone."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    st = proc_status(pid)
+    return int(st["VmRSS"].split()[0]) if st and "VmRSS" in st else 0
 
 
 async def _echo(reader, writer):
