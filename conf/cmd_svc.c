@@ -236,9 +236,15 @@ option(struct conf_state *st, struct pc_service *svc, const char *o,
 		 * (3proxy's needuser 0 and 2) */
 		if (strcmp(v, "") != 0 && strcmp(v, "2") != 0)
 			break;
+		/* proxy -u2: a request without a user is refused (4), as
+		 * 3proxy's proxy.c does; what -u changes there is unknown */
+		if (svc->type == PC_SVC_PROXY && *v == '2') {
+			svc->needuser = 2;
+			return 0;
+		}
 		if (!socks_part(svc))
 			return conf_err(st, o, "not supported yet on this "
-			    "service (socks and auto only)");
+			    "service (socks and auto only; proxy -u2)");
 		svc->needuser = *v == '2' ? 2 : 0;
 		return 0;
 	case 'S': {

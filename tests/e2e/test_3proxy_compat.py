@@ -135,15 +135,28 @@ def test_host_of_address_requests(portcullis, origin, origin6, dns):
         ("SOC45", "00000", "-", "origin.test")
 
 
-@pytest.mark.parametrize("flag", ["-u", "-u2"])
-def test_u_flags_only_for_socks(tmp_path, flag):
+@pytest.mark.parametrize("svc", ["proxy -u", "tcppm -u2 8000 a.test 80"])
+def test_u_flags_refused_elsewhere(tmp_path, svc):
     import subprocess
     from pc_server import BIN
     f = tmp_path / "c.cfg"
-    f.write_text(f"proxy {flag} -p3128\n")
+    f.write_text(f"{svc}\n")
     p = subprocess.run([BIN, "-t", str(f)], capture_output=True, text=True,
                        timeout=30)
     assert p.returncode == 1 and "socks and auto only" in p.stderr, p
+
+
+def test_proxy_u2_needs_a_user(portcullis, origin):
+    """proxy -u2 (3proxy's needuser 2): a request without a user name is
+    refused with 407 and code 4, even under iponly; with one it passes."""
+    srv = start(portcullis, "users bob:CL:pw\nauth iponly\nallow *\n"
+                "proxy -u2 -i127.0.0.1 -p{0}\n")
+    r = curl(["-x", f"http://127.0.0.1:{srv.ps[0]}", origin.url("/hello")])
+    assert r.status == 407, r
+    assert rec(srv, "|GET http://")[:2] == ("PROXY", "00004")
+    r = curl(["-x", f"http://bob:pw@127.0.0.1:{srv.ps[0]}",
+              origin.url("/hello")])
+    assert r.status == 200 and r.body == HELLO, r
 
 
 # ---- maxconn -------------------------------------------------------------

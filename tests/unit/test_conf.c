@@ -547,7 +547,7 @@ test_services(void)
 	}
 	pc_config_free(c);
 	FAILS("proxy -u\n", "t.cfg:1: -u: not supported yet on this service "
-	    "(socks and auto only)");
+	    "(socks and auto only; proxy -u2)");
 	FAILS("socks -u3\n", "t.cfg:1: -u3: invalid option");
 	c = load("socks -u -p1081\nsocks -u2 -p1082\nsocks -p1083\n");
 	CHECK(c != NULL);

@@ -336,7 +336,9 @@ start_request(struct conn *c, const struct http_req *r)
 		http_fail(c, PC_E_NOMEM, false);
 		return;
 	}
-	if (st->cred == NULL && request_needs_password()) {
+	/* -u2 (3proxy's needuser 2): no user, no request */
+	if (st->cred == NULL && (request_needs_password() ||
+	    wctx.svc->needuser == 2)) {
 		http_fail(c, PC_E_NOCRED, false);
 		return;
 	}
