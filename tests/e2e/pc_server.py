@@ -396,3 +396,11 @@ def records(srv, needle, count=1, timeout=5.0):
         r = parse_default(ln)
         return r is not None and needle in r["text"]
     return [parse_default(ln) for ln in srv.wait_log(hit, count, timeout)]
+
+
+def one_record(srv, needle, timeout=5.0, fields=5):
+    """The fields of the one record whose line contains needle, for a
+    logformat of fields separated by "|" ("G%N|%E|%U|%n|%T" ...)."""
+    lines = srv.wait_log(lambda ln: needle in ln, 1, timeout)
+    assert len(lines) == 1, (needle, srv.log_lines())
+    return tuple(lines[0].split("|", fields - 1))

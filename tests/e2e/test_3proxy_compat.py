@@ -15,7 +15,7 @@ import socks
 from clients import (connect, curl, socks4_open, socks5_greet,
                      socks5_request, socks5_userpass)
 from origins import HELLO
-from pc_server import cfg_head, free_port
+from pc_server import cfg_head, free_port, one_record
 
 LOGF = "G%N|%E|%U|%n|%T"
 
@@ -27,11 +27,7 @@ def start(portcullis, body, nports=1):
     return srv
 
 
-def rec(srv, needle, timeout=5.0):
-    """(N, E, U, n, T) of the one record whose line contains needle."""
-    lines = srv.wait_log(lambda ln: needle in ln, 1, timeout)
-    assert len(lines) == 1, (needle, srv.log_lines())
-    return tuple(lines[0].split("|", 4))
+rec = one_record
 
 
 # ---- SOCKS5 methods --------------------------------------------------------

@@ -18,7 +18,7 @@ import pytest
 
 from clients import connect, curl, socks5_open
 from origins import HELLO
-from pc_server import cfg_head, free_port
+from pc_server import cfg_head, free_port, one_record
 from test_tlspr import tls_origin  # noqa: F401  (a fixture)
 
 LOGF = "G%N|%E|%U|%n|%T"
@@ -35,11 +35,7 @@ def start(portcullis, dns, body, dport=443, extra=""):
     return srv
 
 
-def rec(srv, needle, timeout=5.0):
-    """(N, E, U, n, T) of the one record whose line contains needle."""
-    lines = srv.wait_log(lambda ln: needle in ln, 1, timeout)
-    assert len(lines) == 1, (needle, srv.log_lines())
-    return tuple(lines[0].split("|", 4))
+rec = one_record
 
 
 @pytest.mark.parametrize("flag,scheme,host,name", [

@@ -21,7 +21,7 @@ import pytest
 
 from clients import Reader, connect
 from origins import pattern
-from pc_server import cfg_head, free_port
+from pc_server import cfg_head, free_port, one_record
 
 LOGF = "G%N|%E|%U|%n|%T"
 MSG = b"Subject: hi\r\n\r\n" + pattern(100000)
@@ -131,11 +131,7 @@ def start(portcullis, acl="allow *\n", extra=""):
     return srv
 
 
-def rec(srv, needle, timeout=5.0):
-    """(N, E, U, n, T) of the one record whose line contains needle."""
-    lines = srv.wait_log(lambda ln: needle in ln, 1, timeout)
-    assert len(lines) == 1, (needle, srv.log_lines())
-    return tuple(lines[0].split("|", 4))
+rec = one_record
 
 
 def imap(srv):

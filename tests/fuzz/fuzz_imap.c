@@ -12,18 +12,7 @@
 
 #include "worker/wire/imap_parse.h"
 #include "worker/wire/text.h"
-
-static void
-check_name(const char *s, bool printable)
-{
-	size_t n = strnlen(s, SMTP_NAME_MAX + 1);
-
-	if (n > SMTP_NAME_MAX)
-		abort();
-	for (size_t i = 0; printable && i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			abort();
-}
+#include "tests/fuzz/fuzz_login.h"
 
 static void
 check_login(const struct smtp_login *l)
