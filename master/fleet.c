@@ -27,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,8 +43,7 @@
 #define BATCH_MS       1000     /* a batch at least this often */
 #define STATE_MS       1000
 #define STOP_MS        2000
-#define RESTART_MIN_MS 1000
-#define RESTART_MAX_MS 30000
+#define RESTART_MIN_MS 1000     /* a failed fork */
 #define QMAX           4
 
 struct track {
@@ -393,25 +391,15 @@ helper_start(int64_t now)
 bool
 fleet_reaped(pid_t pid, int status)
 {
-	int64_t now = now_ms(), delay = RESTART_MIN_MS;
-
 	if (pid != F.pid || pid == 0)
 		return false;
-	if (WIFSIGNALED(status))
-		log_warnx("fleet helper pid %ld killed by signal %d; its batch "
-		    "is sent again", (long)pid, WTERMSIG(status));
-	else
-		log_warnx("fleet helper pid %ld exited with status %d",
-		    (long)pid, WEXITSTATUS(status));
+	F.restart_at = now_ms() + odbc_helper_ended("fleet helper", "its "
+	    "batch is sent again", pid, status, F.started_ms, &F.deaths);
 	close(F.fd);
 	F.fd = -1;
 	F.pid = 0;
 	F.sent = false;
 	fleet_users_lost();
-	F.deaths = now - F.started_ms < 10000 ? F.deaths + 1 : 0;
-	for (unsigned i = 0; i < F.deaths && delay < RESTART_MAX_MS; i++)
-		delay *= 2;
-	F.restart_at = now + (delay > RESTART_MAX_MS ? RESTART_MAX_MS : delay);
 	return true;
 }
 

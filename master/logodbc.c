@@ -262,28 +262,37 @@ logodbc_sqlsafe(const struct pc_logrec *rec, const char *fmt)
 	return &copy;
 }
 
-bool
-logodbc_reaped(pid_t pid, int status)
+int64_t
+odbc_helper_ended(const char *what, const char *lost, pid_t pid,
+    int status, int64_t started_ms, unsigned *deaths)
 {
 	int64_t now = now_ms(), delay = RESTART_MIN_MS;
 
+	if (WIFSIGNALED(status))
+		log_warnx("%s pid %ld killed by signal %d; %s", what, (long)pid,
+		    WTERMSIG(status), lost);
+	else
+		log_warnx("%s pid %ld exited with status %d", what, (long)pid,
+		    WEXITSTATUS(status));
+	*deaths = now - started_ms < STABLE_MS ? *deaths + 1 : 0;
+	for (unsigned i = 0; i < *deaths && delay < RESTART_MAX_MS; i++)
+		delay *= 2;
+	return delay > RESTART_MAX_MS ? RESTART_MAX_MS : delay;
+}
+
+bool
+logodbc_reaped(pid_t pid, int status)
+{
+	int64_t delay;
+
 	if (pid != H.pid || pid == 0)
 		return false;
-	if (WIFSIGNALED(status))
-		log_warnx("ODBC helper pid %ld killed by signal %d; the records "
-		    "it held are lost", (long)pid, WTERMSIG(status));
-	else
-		log_warnx("ODBC helper pid %ld exited with status %d",
-		    (long)pid, WEXITSTATUS(status));
+	delay = odbc_helper_ended("ODBC helper", "the records it held are "
+	    "lost", pid, status, H.started_ms, &H.deaths);
 	close(H.fd);
 	H.fd = -1;
 	H.pid = 0;
-	H.deaths = now - H.started_ms < STABLE_MS ? H.deaths + 1 : 0;
-	for (unsigned i = 0; i < H.deaths && delay < RESTART_MAX_MS; i++)
-		delay *= 2;
-	if (delay > RESTART_MAX_MS)
-		delay = RESTART_MAX_MS;
-	H.restart_at = now + delay;
+	H.restart_at = now_ms() + delay;
 	if (!M.stopping)
 		log_info("ODBC helper: restarting in %lld ms", (long long)delay);
 	return true;

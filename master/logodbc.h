@@ -47,6 +47,10 @@ int64_t logodbc_tick(int64_t now);
  * new SOCK_SEQPACKET pair (its only descriptor besides stdio), secrets
  * scrubbed; *fd is the master's end, non-blocking.  Its pid, or -1. */
 pid_t   odbc_fork(void (*entry)(int), int *fd, const char *what);
+/* A helper ended: logs how (lost: what a signal cost), counts a quick
+ * death; the delay before the next start (1 s doubling to 30 s). */
+int64_t odbc_helper_ended(const char *what, const char *lost, pid_t pid,
+	    int status, int64_t started_ms, unsigned *deaths);
 
 /* The helper process: reads messages from fd until EOF (odbc_helper.c). */
 void    odbc_helper_main(int fd) __attribute__((noreturn));

@@ -13,6 +13,7 @@ at SIGHUP on every node, and no worker holds their passwords.
 Run one: /usr/bin/python3 -m pytest -q tests/e2e/test_fleet.py -k outage
 """
 import base64
+import os
 import re
 import signal
 import time
@@ -315,6 +316,32 @@ def test_new_period_is_a_new_row_on_every_node(portcullis, pg, origin,
     r = rows(pg, 18)
     assert len(r) == 2 and r[0] != r[1], r
     assert day[0] in r, (day, r)      # the day's row kept its bytes
+
+
+def test_killed_helper_is_restarted(portcullis, pg, origin):
+    """SIGKILL of the fleet helper: the master starts another (after 1 s),
+    sends it the unanswered batch, and the database ends with every
+    byte once."""
+    rules = "countin 19/alice D 100 alice\n"
+    a = node(portcullis, pg, "fa9", rules)
+    assert get(a.port, origin.url("/big/800000"))[1] == 800000
+    pids = wait_for(lambda: re.findall(r"fleet helper pid (\d+) started",
+                                       a.stderr()), 5)
+    assert pids, a.stderr()
+    os.kill(int(pids[-1]), signal.SIGKILL)
+    assert get(a.port, origin.url("/big/900000"))[1] == 900000
+    assert wait_for(lambda: len(re.findall(r"fleet helper pid \d+ started",
+                                           a.stderr())) == 2, 10), a.stderr()
+    assert "its batch is sent again" in a.stderr()
+    want = counted([a], 2)
+    assert settle(pg, 19, want) == want, (rows(pg, 19), want)
+    assert stays_at(pg, 19, want)
+
+
+def stays_at(pg, num, want):
+    """No batch applied twice: the total stays at want a batch later."""
+    time.sleep(1.2)
+    return total(pg, num) == want
 
 
 def test_period_row_is_one_for_the_fleet(portcullis, pg, origin, tmp_path):
