@@ -219,7 +219,7 @@ def test_outage_loses_nothing(portcullis, pg, origin, tmp_path):
         # node a: one batch kept, its 1 MB unconfirmed, no answer since
         assert metric(srvs[0], "portcullis_fleet_batches_queued") == 1
         assert metric(srvs[0], "portcullis_fleet_unconfirmed_bytes") > 1000000
-        assert metric(srvs[0], "portcullis_fleet_answer_age_seconds") >= 2
+        assert metric(srvs[0], "portcullis_fleet_answer_age_seconds") >= 1
     finally:
         assert pg.start()
     want = counted(srvs, 4)
