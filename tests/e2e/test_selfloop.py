@@ -44,6 +44,8 @@ def test_http_absolute_uri_to_itself(loopy):
     assert r.status == 403
     r = via_proxy(loopy, f"http://self.test:{loopy.p}/by-name")
     assert r.status == 403
+    # a record reaches the log after its connection ended: wait for it
+    loopy.wait_log(lambda ln: " 00080 " in ln, count=2, timeout=10)
     recs = [ln for ln in loopy.log_lines() if " 00080 " in ln]
     assert any("/x" in ln for ln in recs), loopy.log_lines()
     assert any("self.test" in ln for ln in recs), loopy.log_lines()
@@ -54,6 +56,7 @@ def test_http_connect_to_itself_and_to_a_sibling(loopy):
     for port in (loopy.p, loopy.s):
         r = via_proxy(loopy, f"http://127.0.0.1:{port}/", connect=True)
         assert r.connect == 403, (port, r.connect)
+    loopy.wait_log(lambda ln: " 00080 " in ln, count=2, timeout=10)
     recs = [ln for ln in loopy.log_lines() if " 00080 " in ln]
     assert len(recs) >= 2, loopy.log_lines()
 
@@ -82,6 +85,8 @@ def test_same_port_other_address_is_not_a_loop(loopy):
     # else (nobody here: the connect fails, code 13, 502)
     r = via_proxy(loopy, f"http://127.0.0.2:{loopy.p}/", connect=True)
     assert r.connect == 502
+    assert loopy.wait_log(lambda ln: f"127.0.0.2:{loopy.p}" in ln,
+                          timeout=10), loopy.log_lines()
     assert not [ln for ln in loopy.log_lines()
                 if " 00080 " in ln and f"127.0.0.2:{loopy.p}" in ln]
 
@@ -114,6 +119,7 @@ def test_socks5_connect_to_itself(loopy):
         s.connect(("self.test", loopy.s))
     s.close()
     assert "0x02" in str(e.value)
+    loopy.wait_log(lambda ln: " 00080 " in ln, count=4, timeout=10)
     recs = [ln for ln in loopy.log_lines() if " 00080 " in ln]
     assert len(recs) >= 4, loopy.log_lines()
 
