@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/xmalloc.h"
+#include "conf/bundle.h"
 #include "conf/conf.h"
 #include "conf/diag.h"
 #include "conf/readfile.h"
@@ -22,14 +23,19 @@
 static const uint32_t default_timeouts[PC_NTIMEOUTS] =
     { 1, 5, 30, 60, 180, 1800, 15, 60, 15, 5, 5 };
 
+/* The master's count also in an exec'ed worker (bundle.h). */
 static uint32_t
 default_workers(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	uint32_t w;
+	long     n;
 
-	if (n < 1)
-		return 1;
-	return n > CONF_WORKERS_MAX ? CONF_WORKERS_MAX : (uint32_t)n;
+	if (conf_bundle_ncpu(&w))
+		return w;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	w = n < 1 ? 1 : n > CONF_WORKERS_MAX ? CONF_WORKERS_MAX : (uint32_t)n;
+	conf_bundle_saw_ncpu(w);
+	return w;
 }
 
 int

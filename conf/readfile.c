@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/xmalloc.h"
+#include "conf/bundle.h"
 #include "conf/readfile.h"
 
 static int
@@ -56,6 +57,9 @@ conf_read_file(const char *path, bool regular_only, char **buf,
 	int         fd, flags = O_RDONLY | O_CLOEXEC | O_NOCTTY;
 	int         rc;
 
+	/* an exec'ed worker: the master's bytes, never the file system */
+	if ((rc = conf_bundle_file(path, buf, len, why)) != 0)
+		return rc > 0 ? 0 : -1;
 	if (regular_only)
 		flags |= O_NONBLOCK;
 	if ((fd = open(path, flags)) < 0) {
@@ -69,6 +73,8 @@ conf_read_file(const char *path, bool regular_only, char **buf,
 	}
 	rc = read_all(fd, buf, len, why);
 	close(fd);
+	if (rc == 0)
+		conf_bundle_saw_file(path, *buf, *len);
 	return rc;
 }
 

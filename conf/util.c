@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/xmalloc.h"
+#include "conf/bundle.h"
 #include "conf/diag.h"
 #include "conf/readfile.h"
 #include "conf/state.h"
@@ -117,12 +118,18 @@ conf_uid(struct conf_state *st, const char *s, uid_t *uid)
 {
 	struct passwd *pw;
 	uint32_t       v;
+	int            r;
 
 	if (conf_uint(s, 0, UINT32_MAX - 1, &v) == 0)
 		*uid = (uid_t)v;
-	else if ((pw = getpwnam(s)) != NULL)
+	else if ((r = conf_bundle_id('U', s, &v)) != 0) {
+		if (r < 0)
+			return conf_err(st, s, "unknown user");
+		*uid = (uid_t)v;
+	} else if ((pw = getpwnam(s)) != NULL) {
 		*uid = pw->pw_uid;
-	else
+		conf_bundle_saw_id('U', s, (uint32_t)*uid);
+	} else
 		return conf_err(st, s, "unknown user");
 	if (*uid == 0)
 		return conf_err(st, s, "refusing to run as root (uid 0)");
@@ -134,12 +141,18 @@ conf_gid(struct conf_state *st, const char *s, gid_t *gid)
 {
 	struct group *gr;
 	uint32_t      v;
+	int           r;
 
 	if (conf_uint(s, 0, UINT32_MAX - 1, &v) == 0)
 		*gid = (gid_t)v;
-	else if ((gr = getgrnam(s)) != NULL)
+	else if ((r = conf_bundle_id('G', s, &v)) != 0) {
+		if (r < 0)
+			return conf_err(st, s, "unknown group");
+		*gid = (gid_t)v;
+	} else if ((gr = getgrnam(s)) != NULL) {
 		*gid = gr->gr_gid;
-	else
+		conf_bundle_saw_id('G', s, (uint32_t)*gid);
+	} else
 		return conf_err(st, s, "unknown group");
 	if (*gid == 0)
 		return conf_err(st, s, "refusing to run as group 0");

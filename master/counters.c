@@ -25,6 +25,7 @@
 #define HEADER           12
 
 static struct pc_ctslot *tab;
+static int               tabfd = -1;   /* its memfd, for exec'ed workers */
 static uint32_t          next_private = PC_CT_NUMBERS;
 static bool              loaded;
 static int64_t           next_save;
@@ -34,12 +35,22 @@ static time_t            report_period;     /* start of the period the
 void
 counters_init(void)
 {
-	void *p = mmap(NULL, PC_CT_SLOTS * sizeof(struct pc_ctslot),
-	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	size_t len = PC_CT_SLOTS * sizeof(struct pc_ctslot);
+	void  *p;
 
+	tabfd = memfd_create("portcullis-counters", MFD_CLOEXEC);
+	if (tabfd < 0 || ftruncate(tabfd, (off_t)len) != 0)
+		fatal("memfd counters");
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, tabfd, 0);
 	if (p == MAP_FAILED)
 		fatal("mmap counters");
 	tab = p;
+}
+
+int
+counters_fd(void)
+{
+	return tabfd;
 }
 
 static void

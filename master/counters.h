@@ -14,6 +14,7 @@
 #include "policy/policy.h"
 
 void    counters_init(void);                   /* before the first gen */
+int     counters_fd(void);    /* memfd of the shared table, for workers */
 /* Gives cfg the table and its NUMBER 0 counters their slots; the first
  * configuration with a `counter` file loads it. */
 void    counters_attach(struct pc_config *cfg);

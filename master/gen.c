@@ -3,20 +3,27 @@
  * a generation stays alive while any of its workers lives: their log
  * records are formatted with it (service index, logformat, log target).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "conf/bundle.h"
 #include "conf/conf.h"
 #include "master/listen.h"
 #include "master/logwrite.h"
 #include "master/master.h"
 #include "master/metrics.h"
 
-struct master M = { .epfd = -1, .sigfd = -1, .next_gen = 1 };
+struct master M = { .epfd = -1, .sigfd = -1, .next_gen = 1, .exefd = -1 };
+
+static struct conf_bundle pending;  /* the last load's recording */
 
 int64_t
 now_ms(void)
@@ -56,45 +63,25 @@ gen_new(struct pc_config *cfg)
 
 	g->id = M.next_gen++;
 	g->cfg = cfg;
-	/* the bandwidth pipes: shared with every worker forked from here on,
-	 * which update them with atomic operations (no IPC per byte) */
-	if (cfg->nbandlims > 0) {
-		void *p = mmap(NULL, cfg->nbandlims * sizeof(struct pc_pipe),
-		    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-		if (p == MAP_FAILED)
-			fatal("mmap bandwidth pipes");
-		cfg->pipes = p;
-	}
-	if (cfg->nconnlims > 0) {
-		void *p = mmap(NULL, cfg->nconnlims *
-		    sizeof(struct pc_connstate), PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-		if (p == MAP_FAILED)
-			fatal("mmap connection limits");
-		cfg->connstates = p;
-	}
-	/* counter rules switched off by the admin's /CD<n> (3proxy keeps
-	 * that until the next reload: so does a generation) */
-	if (cfg->ncounters > 0) {
-		void *p = mmap(NULL, cfg->ncounters, PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-		if (p == MAP_FAILED)
-			fatal("mmap counter switches");
-		cfg->ctoff = p;
-	}
-	/* maxconn is per service, whatever `workers` is (3proxy has one
-	 * process): one count shared by the service's workers */
-	if (cfg->nsvcs > 0) {
-		void *p = mmap(NULL, cfg->nsvcs * sizeof(uint32_t),
-		    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-		if (p == MAP_FAILED)
-			fatal("mmap connection counts");
-		cfg->svc_active = p;
-	}
+	/* the bandwidth pipes, connection limit states, the counter rules
+	 * the admin's /CD<n> switched off (3proxy keeps that until the next
+	 * reload: so does a generation) and the per-service connection
+	 * counts (maxconn is per service, whatever `workers` is): one memfd
+	 * region shared with every worker of the generation, which update it
+	 * with atomic operations (no IPC per byte); exec'ed workers map the
+	 * same memfd (policy/shared.c lays it out) */
+	g->shm_len = pc_shared_size(cfg);
+	g->shm_fd = memfd_create("portcullis-shared", MFD_CLOEXEC);
+	if (g->shm_fd < 0 || ftruncate(g->shm_fd, (off_t)g->shm_len) != 0)
+		fatal("memfd for the shared state");
+	g->shm = mmap(NULL, g->shm_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    g->shm_fd, 0);
+	if (g->shm == MAP_FAILED)
+		fatal("mmap shared state");
+	pc_shared_attach(cfg, g->shm);
+	g->bundle = pending;
+	memset(&pending, 0, sizeof(pending));
+	g->bundle_fd = -1;
 	g->svcs = xcalloc(cfg->nsvcs + 1, sizeof(*g->svcs));
 	for (size_t s = 0; s < cfg->nsvcs; s++)
 		g->svcs[s].book = metrics_svc_book(&cfg->svcs[s]);
@@ -124,17 +111,11 @@ gen_free(struct gen *g)
 		free(g->workers[i].q);
 	free(g->workers);
 	free(g->svcs);
-	if (g->cfg->pipes != NULL)
-		(void)munmap(g->cfg->pipes,
-		    g->cfg->nbandlims * sizeof(struct pc_pipe));
-	if (g->cfg->svc_active != NULL)
-		(void)munmap(g->cfg->svc_active,
-		    g->cfg->nsvcs * sizeof(uint32_t));
-	if (g->cfg->connstates != NULL)
-		(void)munmap(g->cfg->connstates,
-		    g->cfg->nconnlims * sizeof(struct pc_connstate));
-	if (g->cfg->ctoff != NULL)
-		(void)munmap(g->cfg->ctoff, g->cfg->ncounters);
+	(void)munmap(g->shm, g->shm_len);
+	close(g->shm_fd);
+	if (g->bundle_fd >= 0)
+		close(g->bundle_fd);
+	conf_bundle_free(&g->bundle);
 	pc_config_free(g->cfg);
 	free(g);
 }
@@ -188,18 +169,65 @@ gen_collect(void)
 	}
 }
 
+/* The load records what it read (conf/bundle.h); gen_new() of the
+ * configuration takes the recording. */
 struct pc_config *
 master_load_config(char *err, size_t errlen)
 {
+	struct conf_src src = { .name = M.cfgname };
+
 	/* `config FILE` names what reloads read (3proxy's conffile); if it
 	 * came after `chroot`, 3proxy is still in that jail when it reads it,
 	 * so the new configuration starts inside it as well */
-	if (M.cur != NULL && M.cur->cfg->config_file != NULL)
-		return conf_load_in(M.cur->cfg->config_file, M.cur->cfg, err,
-		    errlen);
-	if (M.cfgpath != NULL)
-		return conf_load(M.cfgpath, err, errlen);
-	if (M.cfgtext != NULL)
-		return conf_load_string(M.cfgtext, M.cfgname, err, errlen);
-	return conf_load_string(conf_default_text, M.cfgname, err, errlen);
+	if (M.cur != NULL && M.cur->cfg->config_file != NULL) {
+		src.path = M.cur->cfg->config_file;
+		src.jail = M.cur->cfg;
+	} else if (M.cfgpath != NULL)
+		src.path = M.cfgpath;
+	else
+		src.text = M.cfgtext != NULL ? M.cfgtext : conf_default_text;
+	conf_bundle_free(&pending);
+	return conf_bundle_load(&src, &pending, err, errlen);
+}
+
+/* Sealed once, at the first spawn of the generation: by then
+ * counters_attach has chosen the counters' slots, which go in too.  The
+ * recording (passwords included) is wiped once it is in the memfd. */
+int
+gen_bundle_fd(struct gen *g)
+{
+	const int seals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_WRITE;
+	size_t    off = 0;
+	int       fd;
+
+	if (g->bundle_fd >= 0 || g->bundle.len == 0)
+		return g->bundle_fd;
+	conf_bundle_add_slots(&g->bundle, g->cfg);
+	fd = memfd_create("portcullis-config", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING);
+	if (fd < 0) {
+		log_warn("memfd_create");
+		return -1;
+	}
+	while (off < g->bundle.len) {
+		ssize_t n = write(fd, g->bundle.p + off, g->bundle.len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_warn("writing the configuration memfd");
+			close(fd);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	if (fcntl(fd, F_ADD_SEALS, seals) != 0) {
+		log_warn("F_ADD_SEALS");
+		close(fd);
+		return -1;
+	}
+	conf_bundle_free(&g->bundle);
+	g->bundle_fd = fd;
+	return fd;
 }

@@ -16,6 +16,7 @@
  * 1 configuration or start-up error; 2 usage error.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,7 @@
 #include "master/spawn.h"
 #include "master/signals.h"
 #include "policy/print.h"
+#include "worker/core/worker.h"
 
 #define STDIN_MAX (16u << 20)
 #define FD_WANT   65536       /* workers: 10k tunnels, two fds each */
@@ -192,6 +194,13 @@ start(struct pc_config *cfg)
 	char               err[1024];
 
 	notify_init();
+	/* the binary workers are exec'ed from, whatever happens to its path
+	 * later (an upgrade, a directory that becomes unreachable) */
+	if ((M.exefd = open("/proc/self/exe", O_PATH | O_CLOEXEC)) == -1) {
+		fprintf(stderr, "/proc/self/exe: %s (workers are exec'ed from "
+		    "it; is /proc mounted?)\n", strerror(errno));
+		exit(1);
+	}
 	prepare_ids(cfg);
 	g = gen_new(cfg);
 	if (logs_open(g, err, sizeof(err)) != 0)
@@ -257,6 +266,9 @@ main(int argc, char **argv)
 	char              err[1024];
 	int               ch, check = 0, verbose = 0;
 
+	/* an exec'ed worker (master/spawn.c): nothing of the master runs */
+	if (argc >= 2 && strcmp(argv[1], PC_WORKER_MARK) == 0)
+		worker_exec_main(argc, argv);
 	while ((ch = getopt(argc, argv, "tvh")) != -1) {
 		switch (ch) {
 		case 't': check = 1; break;
@@ -270,6 +282,7 @@ main(int argc, char **argv)
 		usage();
 	log_init(verbose);
 	log_setprefix("master");
+	M.verbose = verbose;
 	M.sandbox = sandbox_mode();
 	if (argc == 0) {
 		M.cfgname = "<embedded>";

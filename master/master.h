@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "common/ipc_msg.h"
+#include "conf/bundle.h"
 #include "policy/policy.h"
 
 /* Outbound messages are small (AUTH_REP, DRAIN, SHUTDOWN: <= 20 bytes). */
@@ -81,6 +82,11 @@ struct gen {
 	int              *logfds;    /* cfg->nlogs; -1 = none */
 	char            **lognames;  /* cfg->nlogs: file open now, or NULL */
 	bool              spawned;
+	struct conf_bundle bundle;   /* what the load read, until sealed */
+	int               bundle_fd; /* sealed memfd for exec'ed workers */
+	int               shm_fd;    /* memfd of the shared region */
+	void             *shm;       /* its mapping (pc_shared_attach) */
+	size_t            shm_len;
 	struct gen       *next;      /* older generation */
 };
 
@@ -96,6 +102,8 @@ struct master {
 	uid_t       uid;             /* worker ids */
 	gid_t       gid;
 	char       *jail;
+	int         exefd;           /* /proc/self/exe, O_PATH: workers */
+	int         verbose;         /* -v, passed to workers */
 	const char *cfgpath;         /* NULL: embedded or stdin text */
 	char       *cfgtext;         /* stdin text kept for reloads */
 	const char *cfgname;         /* for messages */
@@ -119,5 +127,6 @@ size_t      gen_live_workers(const struct gen *g);
 struct worker *gen_find_pid(pid_t pid);
 void        gen_collect(void);   /* frees drained old generations */
 struct pc_config *master_load_config(char *err, size_t errlen);
+int         gen_bundle_fd(struct gen *g);  /* seals on first use; -1 */
 
 #endif

@@ -1,15 +1,20 @@
 /*
  * Spawning: one SOCK_SEQPACKET socketpair per worker, fork, and in the
- * child worker_main() (never returns).  fork without exec (version 1,
- * docs/architecture.md, "Processes"): the child inherits the configuration
- * copy-on-write, so before anything else it wipes what it must not keep - the
- * other generations' passwords, a config read from stdin - and closes every
- * descriptor except its IPC end and its own service's listener. worker_main()
- * closes what it does not know about again; this side does not rely on it.
+ * child an exec of the master's own binary in worker mode (worker.h
+ * PC_WORKER_MARK; OpenBSD's proc_exec): each worker gets a fresh
+ * address-space layout and stack canary, and none of the master's memory
+ * (other generations' passwords, a config read from stdin).  The binary
+ * is the /proc/self/exe descriptor opened at start, so this works after
+ * the file was replaced or its directory became unreachable.  The child
+ * keeps only its IPC end, its service's listener(s), the generation's
+ * sealed configuration bundle and the shared memfds; CLOEXEC is cleared
+ * on exactly those.  worker_main() closes what it does not know about
+ * again; this side does not rely on it.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -17,7 +22,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "master/fleet_users.h"
+#include "master/caps.h"
+#include "master/counters.h"
 #include "master/listen.h"
 #include "master/signals.h"
 #include "master/spawn.h"
@@ -25,23 +31,25 @@
 #include "worker/core/worker.h"
 
 #define RETRY_MS 1000
+#define KEEP_MAX 8
 
-/* Closes fds >= 3 except the (up to three) kept ones: close_range on
- * the gaps; -1 entries are ignored. */
-static void
-close_all_but(int a, int b, int c)
+extern char **environ;
+
+static int
+by_fd(const void *a, const void *b)
 {
-	int      keep[3] = { a, b, c }, t;
+	return *(const int *)a - *(const int *)b;
+}
+
+/* Closes fds >= 3 except the kept ones (-1 entries are ignored):
+ * close_range on the gaps. */
+static void
+close_all_but(int *keep, size_t n)
+{
 	unsigned from = 3;
 
-	for (int i = 0; i < 3; i++)          /* sort ascending */
-		for (int j = i + 1; j < 3; j++)
-			if (keep[j] < keep[i]) {
-				t = keep[i];
-				keep[i] = keep[j];
-				keep[j] = t;
-			}
-	for (int i = 0; i < 3; i++) {
+	qsort(keep, n, sizeof(*keep), by_fd);
+	for (size_t i = 0; i < n; i++) {
 		if (keep[i] < (int)from)
 			continue;
 		if ((unsigned)keep[i] > from)
@@ -54,34 +62,53 @@ close_all_but(int a, int b, int c)
 static void __attribute__((noreturn))
 child(struct worker *w, int ipc_fd, int err_fd)
 {
-	struct pc_worker_args a;
+	struct pc_worker_exec x;
 	struct gen           *g = w->gen;
-	int                   lfd = listen_fd(g->svcs[w->svc].listener);
-	int                   bfd = listen_fd(g->svcs[w->svc].back_listener);
+	char                  params[256], title[96];
+	char                 *argv[5];
+	int                   keep[KEEP_MAX];
+	size_t                n = 0;
 
 	signals_child_reset();
 	wstderr_child(err_fd);
-	for (struct gen *o = M.gens; o != NULL; o = o->next)
-		if (o != g)
-			pc_config_scrub_secrets(o->cfg);
-	fleet_users_wipe();
-	if (M.cfgtext != NULL)
-		explicit_bzero(M.cfgtext, strlen(M.cfgtext));
-	close_all_but(ipc_fd, lfd, bfd);
-	memset(&a, 0, sizeof(a));
-	a.cfg = g->cfg;
-	a.svc = w->svc;
-	a.gen = g->id;
-	a.slot = w->slot;
-	a.listen_fd = lfd;
-	a.back_fd = bfd;
-	a.ipc_fd = ipc_fd;
-	a.privileged = M.privileged;
-	a.jail = M.jail;
-	a.uid = M.uid;
-	a.gid = M.gid;
-	a.sandbox = M.sandbox;
-	worker_main(&a);
+	memset(&x, 0, sizeof(x));
+	x.svc = w->svc;
+	x.gen = g->id;
+	x.slot = w->slot;
+	x.uid = (unsigned)M.uid;
+	x.gid = (unsigned)M.gid;
+	x.listen_fd = listen_fd(g->svcs[w->svc].listener);
+	x.back_fd = listen_fd(g->svcs[w->svc].back_listener);
+	x.ipc_fd = ipc_fd;
+	x.bundle_fd = g->bundle_fd;
+	x.shm_fd = g->shm_fd;
+	x.ctr_fd = counters_fd();
+	x.privileged = M.privileged;
+	x.sandbox = M.sandbox;
+	x.verbose = M.verbose;
+	keep[n++] = x.listen_fd;
+	keep[n++] = x.back_fd;
+	keep[n++] = x.ipc_fd;
+	keep[n++] = x.bundle_fd;
+	keep[n++] = x.shm_fd;
+	keep[n++] = x.ctr_fd;
+	for (size_t i = 0; i < n; i++)
+		if (keep[i] >= 0 && fcntl(keep[i], F_SETFD, 0) != 0)
+			_exit(127);
+	keep[n++] = M.exefd;           /* CLOEXEC: gone after the exec */
+	close_all_but(keep, n);
+	snprintf(title, sizeof(title), "portcullis: %s", worker_name(w));
+	if (pc_worker_exec_fmt(&x, params, sizeof(params)) != 0)
+		_exit(127);
+	argv[0] = title;
+	argv[1] = (char *)PC_WORKER_MARK;
+	argv[2] = params;
+	argv[3] = M.jail;
+	argv[4] = NULL;
+	caps_worker_exec();
+	execveat(M.exefd, "", argv, environ, AT_EMPTY_PATH);
+	fprintf(stderr, "exec of the worker binary: %s\n", strerror(errno));
+	_exit(127);
 }
 
 static void
@@ -114,6 +141,11 @@ spawn_worker(struct worker *w)
 	int                sv[2], err_fd;
 	pid_t              pid;
 
+	if (gen_bundle_fd(w->gen) < 0) {
+		log_warnx("%s: no configuration bundle", worker_name(w));
+		spawn_schedule(w, RETRY_MS);
+		return -1;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_warn("%s: socketpair", worker_name(w));
 		spawn_schedule(w, RETRY_MS);

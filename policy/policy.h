@@ -455,6 +455,12 @@ size_t      pc_service_auth(const struct pc_service *s,
 	    const enum pc_auth_type **chain);
 
 void pc_config_scrub_secrets(struct pc_config *cfg); /* explicit_bzero users */
+/* The shared state of one generation (bandwidth pipes, connection limit
+ * states, counter switches, per-service connection counts) lives in one
+ * region, laid out by these two so that the master and an exec'ed worker
+ * map the same memfd the same way (policy/shared.c). */
+size_t pc_shared_size(const struct pc_config *cfg);
+void   pc_shared_attach(struct pc_config *cfg, void *base);
 void pc_config_free(struct pc_config *cfg);
 
 #endif

@@ -9,18 +9,15 @@ none ambient, SECBIT_NOROOT; it has NO_NEW_PRIVS and one seccomp filter
 (the deny-list; tests/unit/test_confine.c shows it refusing ptrace,
 personality, kcmp and unshare with EPERM).  What the kept capabilities are
 for still works: a reload binds a new port below 1024 and its workers
-chroot and setuid; the workers add their own filter (two).  Not as root:
-no capability to keep, but the filter is there.
+chroot and setuid; the workers add their own filter (two).  Not as root
+(test_sandbox.py::test_unprivileged_start_still_sandboxed): no capability
+to keep, but the filter is there.
 """
-import os
 import socket
-import tempfile
-from pathlib import Path
 
 from clients import curl
 from origins import HELLO
-from pc_server import IS_ROOT, Server, cfg_head, free_port, need_root, \
-    proc_status, wait_for
+from pc_server import cfg_head, free_port, need_root, proc_status, wait_for
 
 KEPT = "00000000000405e0"
 ZERO = "0000000000000000"
@@ -72,27 +69,3 @@ def test_root_master_keeps_six_capabilities(portcullis, origin):
 def _serves(port, origin):
     r = curl(["-x", f"http://127.0.0.1:{port}", origin.url("/hello")])
     return r.status == 200 and r.body == HELLO
-
-
-def test_unprivileged_master_filtered(origin):
-    """Started as nobody: nothing to drop, the deny-list still loads."""
-    d = Path(tempfile.mkdtemp(prefix="pc-e2e-mconf-"))
-    os.chmod(d, 0o777)
-    port = free_port()
-    pre = None
-    if IS_ROOT:
-        def pre():
-            os.setgroups([])
-            os.setgid(65534)
-            os.setuid(65534)
-    srv = Server(d / "srv", cfg_head() + f"proxy -i127.0.0.1 -p{port}\n",
-                 preexec=pre)
-    os.chmod(d / "srv", 0o777)
-    try:
-        srv.start(min_workers=1)
-        st = proc_status(srv.pid)
-        assert st["CapEff"] == ZERO, st
-        assert st["NoNewPrivs"] == "1" and st["Seccomp"] == "2", st
-        assert _serves(port, origin)
-    finally:
-        srv.stop()

@@ -135,7 +135,8 @@ def test_writable_jail_refused(tmp_path):
 def test_unprivileged_start_still_sandboxed(origin):
     """Started as a non-root user (as root: the test drops to nobody before
     exec): a warning on stderr, workers still have NoNewPrivs 1 and
-    Seccomp 2, and the proxy serves."""
+    Seccomp 2, the master (nothing to drop) its deny-list (issue 14 item
+    4), and the proxy serves."""
     d = Path(tempfile.mkdtemp(prefix="pc-e2e-nonroot-"))
     os.chmod(d, 0o777)
     port = free_port()
@@ -155,6 +156,9 @@ def test_unprivileged_start_still_sandboxed(origin):
         for pid in srv.worker_pids():
             st = proc_status(pid)
             assert st["NoNewPrivs"] == "1" and st["Seccomp"] == "2", st
+        st = proc_status(srv.pid)
+        assert st["CapEff"] == ZERO and st["NoNewPrivs"] == "1" and \
+            st["Seccomp"] == "2", st
         r = curl(["-x", f"http://127.0.0.1:{port}", origin.url("/hello")])
         assert r.status == 200 and r.body == HELLO, r
     finally:
