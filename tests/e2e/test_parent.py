@@ -592,3 +592,32 @@ def test_config_parent_errors(tmp_path, text, line, why):
     want = f"{p}:{line}: parent" if why.startswith(("before", "after")) \
         else f"{p}:{line}: "
     assert want in r.stderr, (why, want, r.stderr)
+
+
+def test_http_parent_results_do_not_outlive_their_server(portcullis, origin,
+                                                         origin2):
+    """A kept-alive client whose first request went through an `http`
+    parent (absolute form, the parent's Proxy-Authorization) and whose
+    second goes straight to another server: the second server gets an
+    origin-form request without the parent's credentials."""
+    parent = serve(portcullis, "proxy", AUTH_BOB, name="parent")
+    child = serve(portcullis, "proxy",
+                  f"allow * * {origin.host}\n"
+                  f"parent 1000 http 127.0.0.1 {parent.port} bob pw\n"
+                  f"allow * * {origin2.host}\n", name="child")
+    p1, p2 = tag("viaparent"), tag("direct")
+    r = subprocess.run(["curl", "-sS", "--max-time", "20", "-x",
+                        f"http://127.0.0.1:{child.port}",
+                        "-o", "/dev/null", origin.url(p1),
+                        "-o", "/dev/null", origin2.url(p2)],
+                       capture_output=True, text=True, timeout=30,
+                       env=clean_env())
+    assert r.returncode == 0, r.stderr
+    assert len(records(parent, p1)) == 1, parent.log_lines()
+    got = origin2.requests_matching(p2)
+    assert len(got) == 1, origin2.requests
+    assert got[0]["path"].startswith("/"), got[0]
+    hdrs = {k.lower() for k in dict(got[0]["headers"])}
+    assert "proxy-authorization" not in hdrs, got[0]
+    recs = [x for x in child.log_lines() if p2 in x]
+    assert len(recs) == 1, child.log_lines()

@@ -294,6 +294,10 @@ run_pipeline(struct conn *c, bool reuse)
 	t.no_connect = reuse;
 	t.proxyform = st->op != PC_OP_HTTP_CONNECT;
 	t.parent = t.proxyform ? &st->parent : NULL;
+	/* what an `http` parent needed belongs to its server connection: a
+	 * new one (a direct connect, a chain) starts without it */
+	if (!reuse)
+		chain_parent_clear(&st->parent);
 	t.redirected = st->redirected;
 	t.http_tunnel = st->op == PC_OP_HTTP_CONNECT;
 	st->reused = reuse;
