@@ -13,7 +13,8 @@
      3 worker/core/
      4 worker/net/
      5 worker/proto/
-     6 worker/worker_main.c, master/, tools/, bench/
+     6 the files directly in worker/ (the entries worker_main.c,
+       worker_exec.c), master/, tools/, bench/
    Same-rank rooms may include each other, but never in a circle.
 
     /usr/bin/python3 tests/rooms.py [-v] [TOP]   -v: print the graph's figures
@@ -31,7 +32,7 @@ ROOMS = [  # (prefix, room, rank); the longest matching prefix wins
     ("worker/core/", "core", 3),
     ("worker/net/", "net", 4),
     ("worker/proto/", "proto", 5),
-    ("worker/worker_main.c", "worker_main", 6),
+    ("worker/", "worker", 6),   # the files above the rooms: the entries
     ("master/", "master", 6),
     ("tools/", "tools", 6),
     ("bench/", "bench", 6),
