@@ -9,10 +9,12 @@ killed worker (the workers add to a table shared with the master).
 """
 import os
 import signal
+import socketserver
 import struct
 import time
 
 from clients import connect, socks5_open
+from origins import TcpServer
 from pc_server import cfg_head, free_port, records, wait_for
 
 MIB = 1048576
@@ -73,6 +75,42 @@ def test_quota_refuses_a_longer_download_before_sending(portcullis,
     assert status.startswith(b"HTTP/1.1 200") and n == 300000
     recs = records(srv, "/big/3000000")
     assert recs[0]["err"] == "00010", recs
+
+
+class _OneWrite(socketserver.BaseRequestHandler):
+    """GET /N: head and N body bytes in one sendall, so the proxy's first
+    read holds the head and the start of the body together."""
+
+    def handle(self):
+        data = b""
+        while b"\r\n\r\n" not in data and len(data) < 65536:
+            b = self.request.recv(4096)
+            if not b:
+                return
+            data += b
+        n = int(data.split(b" ", 2)[1].rsplit(b"/", 1)[1])
+        self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n"
+                             b"Connection: close\r\n\r\n" % n + b"x" * n)
+
+
+def test_refused_response_body_is_not_counted(portcullis, tmp_path):
+    """Body bytes that arrived with the head of a response refused for the
+    quota never reach the client and do not use the quota up: after eight
+    refusals, a download that fits is still served."""
+    origin = TcpServer(_OneWrite).start()
+    try:
+        srv = start(portcullis, tmp_path, "countin 1/a D 1 *\n")
+        url = f"http://127.0.0.1:{origin.port}"
+        status, n = get(srv.pp, f"{url}/700000")
+        assert status.startswith(b"HTTP/1.1 200") and n == 700000
+        for _ in range(8):
+            status, n = get(srv.pp, f"{url}/400000")
+            assert status.startswith(b"HTTP/1.0 503"), status
+        status, n = get(srv.pp, f"{url}/300000")
+        assert status.startswith(b"HTTP/1.1 200") and n == 300000, \
+            (status, n)
+    finally:
+        origin.stop()
 
 
 def test_quota_cuts_transfer_then_refuses(portcullis, tmp_path, origin):

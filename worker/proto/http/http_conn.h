@@ -96,6 +96,7 @@ struct http_state {
 	struct http_scan rscan;
 	struct hout      down;
 	bool             resp_head;   /* final response head parsed */
+	uint64_t         resp_uncounted; /* read before the final head */
 	bool             resp_done;   /* whole response classified */
 	bool             srv_keep;
 	bool             told_keep;   /* the head sent said keep-alive */

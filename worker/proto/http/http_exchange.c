@@ -134,6 +134,7 @@ http_exchange_reset(struct http_state *st)
 	hbuf_free(&st->resp);
 	st->rscan = (struct http_scan){ 0, 0 };
 	st->resp_head = st->resp_done = st->sent_any = false;
+	st->resp_uncounted = 0;
 	st->told_keep = false;
 	st->reused = false;
 	if (st->cred != NULL) {
@@ -351,6 +352,15 @@ process_resp(struct conn *c)
 		http_fail(c, code, false);
 		return;
 	}
+	if (st->resp_head && st->resp_uncounted > 0) {
+		uint64_t k = st->resp_uncounted;
+
+		st->resp_uncounted = 0;
+		if (counters_add(&c->ct_in, (size_t)k)) {
+			conn_close(c, PC_E_LIMIT);
+			return;
+		}
+	}
 	http_flush_down(c);
 }
 
@@ -455,7 +465,11 @@ read_server(struct conn *c)
 		return;
 	}
 	c->bytes_in += (uint64_t)n;
-	if (counters_add(&c->ct_in, (size_t)n)) {
+	/* a response counts once its head is taken: body bytes that came
+	 * with the head of one refused for the quota never reach the client */
+	if (!st->resp_head)
+		st->resp_uncounted += (uint64_t)n;
+	else if (counters_add(&c->ct_in, (size_t)n)) {
 		conn_close(c, PC_E_LIMIT);   /* the traffic quota is used up */
 		return;
 	}
