@@ -37,6 +37,7 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 
+#include "common/capclear.h"
 #include "common/log.h"
 #include "master/caps.h"
 
@@ -151,20 +152,11 @@ keep_none(int c)
 int
 caps_drop_all(void)
 {
-	char  err[128];
-	cap_t caps;
-	int   rc;
+	char err[128];
 
 	if (lower_bounding(keep_none, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
 		return -1;
 	}
-	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	if ((caps = cap_init()) == NULL)
-		return -1;
-	rc = cap_set_proc(caps);
-	cap_free(caps);
-	if (rc != 0)
-		log_warn("cap_set_proc");
-	return rc;
+	return cap_clear_all();
 }

@@ -10,6 +10,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "common/capclear.h"
 #include "common/log.h"
 #include "worker/core/sandbox.h"
 
@@ -27,24 +28,6 @@ drop_bounding(void)
 			return -1;
 		}
 	return 0;
-}
-
-static int
-drop_caps(void)
-{
-	cap_t caps;
-	int   rc;
-
-	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	if ((caps = cap_init()) == NULL) {
-		log_warn("cap_init");
-		return -1;
-	}
-	rc = cap_set_proc(caps);
-	cap_free(caps);
-	if (rc != 0)
-		log_warn("cap_set_proc");
-	return rc;
 }
 
 static int
@@ -89,7 +72,7 @@ privdrop_apply(const struct pc_worker_args *a)
 		    (long)a->uid, (long)a->gid);
 		return -1;
 	}
-	if (drop_caps() != 0)
+	if (cap_clear_all() != 0)
 		return -1;
 	return verify(a);
 }
