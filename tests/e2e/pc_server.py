@@ -227,6 +227,11 @@ class Server:
         self.cfgpath.write_text(self.cfg_text)
 
     def start(self, wait=True, timeout=10.0, min_workers=1):
+        if self.proc is not None:
+            # a restart: workers of the killed run may still be dying with
+            # the listening sockets open (bind would fail); bounded
+            wait_for(lambda: not any(port_listening(p) for p in self.ports),
+                     10)
         out = open(self.stdout_path, "ab")
         err = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(
