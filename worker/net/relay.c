@@ -211,7 +211,8 @@ pump_splice(struct conn *c, struct relay_state *r, int i)
 			if (k < 0) {
 				if (errno == EAGAIN || errno == EINTR)
 					return 0;
-				return i == C2S ? 96 : 95;
+				return i == C2S ? PC_E_SERVER_CLOSED :
+				    PC_E_CLIENT_CLOSED;
 			}
 			d->inpipe -= (uint32_t)k;
 			if (d->inpipe > 0)
@@ -247,7 +248,8 @@ pump_splice(struct conn *c, struct relay_state *r, int i)
 			bl_idle(c, r, i);
 			return 0;
 		} else {
-			return i == C2S ? 95 : 96;
+			return i == C2S ? PC_E_CLIENT_CLOSED :
+			    PC_E_SERVER_CLOSED;
 		}
 	}
 	return 0;
@@ -270,7 +272,8 @@ pump(struct conn *c, struct relay_state *r, int i)
 			if (k < 0) {
 				if (errno == EAGAIN || errno == EINTR)
 					return 0;
-				return i == C2S ? 96 : 95;
+				return i == C2S ? PC_E_SERVER_CLOSED :
+				    PC_E_CLIENT_CLOSED;
 			}
 			d->off += (uint32_t)k;
 			if (d->off < d->len)
@@ -315,7 +318,8 @@ pump(struct conn *c, struct relay_state *r, int i)
 			bl_idle(c, r, i);
 			return 0;
 		} else {
-			return i == C2S ? 95 : 96;
+			return i == C2S ? PC_E_CLIENT_CLOSED :
+			    PC_E_SERVER_CLOSED;
 		}
 	}
 	return 0;
