@@ -362,3 +362,25 @@ def http_get_over(s, host, path="/hello"):
     s.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n"
               f"Connection: close\r\n\r\n".encode())
     return read_response(Reader(s))
+
+
+def get_status_len(port, url, timeout=10, headers=""):
+    """GET url through the HTTP proxy on port with Connection: close (and
+    extra header lines): its status line and the body bytes received until
+    the connection ends (or timeout)."""
+    s = connect(port, timeout=timeout)
+    s.sendall(f"GET {url} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+              f"{headers}\r\n".encode())
+    data = b""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        try:
+            b = s.recv(65536)
+        except OSError:
+            break
+        if not b:
+            break
+        data += b
+    s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    return head.split(b"\r\n")[0], len(body)

@@ -13,7 +13,7 @@ import socketserver
 import struct
 import time
 
-from clients import connect, socks5_open
+from clients import connect, get_status_len, socks5_open
 from origins import TcpServer
 from pc_server import cfg_head, free_port, records, wait_for
 
@@ -30,20 +30,7 @@ def start(portcullis, tmp_path, rules, name=None):
 
 
 def get(port, url, timeout=10):
-    """Status line and body bytes received until the connection ends."""
-    s = connect(port, timeout=timeout)
-    s.sendall(f"GET {url} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-              .encode())
-    data = b""
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        b = s.recv(65536)
-        if not b:
-            break
-        data += b
-    s.close()
-    head, _, body = data.partition(b"\r\n\r\n")
-    return head.split(b"\r\n")[0], len(body)
+    return get_status_len(port, url, timeout)
 
 
 def saved(tmp_path, number):

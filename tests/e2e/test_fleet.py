@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from clients import connect, curl
+from clients import curl, get_status_len
 from pc_server import cfg_head, free_port, records, wait_for
 from pgcluster import Cluster
 from pwhash import md5_crypt, nt_hash
@@ -88,22 +88,8 @@ def metric(srv, name):
 
 def get(port, url, timeout=15, auth=AUTH):
     """Status line and body bytes until the connection ends."""
-    s = connect(port, timeout=timeout)
-    s.sendall(f"GET {url} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-              f"Proxy-Authorization: Basic {auth}\r\n\r\n".encode())
-    data = b""
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        try:
-            b = s.recv(65536)
-        except OSError:
-            break
-        if not b:
-            break
-        data += b
-    s.close()
-    head, _, body = data.partition(b"\r\n\r\n")
-    return head.split(b"\r\n")[0], len(body)
+    return get_status_len(port, url, timeout,
+                          f"Proxy-Authorization: Basic {auth}\r\n")
 
 
 def counted(srvs, n):
